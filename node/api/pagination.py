@@ -1,0 +1,27 @@
+"""Opaque keyset cursors for list endpoints."""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any
+
+from node.errors import Invalid
+
+
+def encode_cursor(values: list[Any]) -> str:
+    raw = json.dumps(values, separators=(",", ":"), default=str).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, size: int) -> list[Any]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        values = json.loads(base64.urlsafe_b64decode(padded.encode()))
+    except (ValueError, UnicodeDecodeError):
+        raise Invalid("cursor", "not a cursor this node gave") from None
+    if not isinstance(values, list) or len(values) != size:
+        raise Invalid("cursor", "not a cursor this node gave")
+    if not all(isinstance(v, str | int | float) for v in values):
+        raise Invalid("cursor", "not a cursor this node gave")
+    return values

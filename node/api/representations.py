@@ -1,0 +1,290 @@
+"""What the API answers: output schemas and builders that load related rows in batches."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Generic, TypeVar
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from node.models import (
+    Event,
+    EventOrganiser,
+    Follow,
+    Membership,
+    MembershipState,
+    Organisation,
+    Participation,
+    ParticipationState,
+    Person,
+    Place,
+    Project,
+)
+
+T = TypeVar("T")
+
+
+class PlaceOut(BaseModel):
+    name: str | None
+    street: str | None
+    postal_code: str | None
+    city: str | None
+    insee_code: str | None
+    country: str | None
+    latitude: float | None
+    longitude: float | None
+    precision: str
+
+
+class ObjectOut(BaseModel):
+    id: str
+    url: str
+    origin: str
+    created: datetime
+    updated: datetime
+
+
+class PersonOut(ObjectOut):
+    username: str
+    name: str
+    bio: str
+    public_profile: bool
+
+
+class MeOut(PersonOut):
+    email: str | None
+    locale: str
+    is_admin: bool
+
+
+class OrganisationRef(BaseModel):
+    id: str
+    url: str
+    origin: str
+    name: str
+
+
+class OrganisationOut(ObjectOut):
+    username: str
+    name: str
+    kind: str
+    legal_form: str | None
+    siren: str | None
+    rna: str | None
+    description: str
+    website: str | None
+    email: str | None
+    phone: str | None
+    logo_url: str | None
+    themes: list[str]
+    tags: list[str]
+    place: PlaceOut | None
+    followers_count: int
+    members_count: int
+
+
+class EventOut(ObjectOut):
+    name: str
+    organisation_id: str
+    organisers: list[OrganisationRef]
+    starts_at: datetime
+    ends_at: datetime
+    timezone: str
+    description: str
+    place: PlaceOut | None
+    online_url: str | None
+    capacity: int | None
+    remaining_capacity: int | None
+    participant_count: int
+    join_mode: str
+    external_participation_url: str | None
+    status: str
+    themes: list[str]
+    tags: list[str]
+
+
+class ProjectOut(ObjectOut):
+    name: str
+    organisation: OrganisationRef
+    stage: str
+    description: str
+    themes: list[str]
+    tags: list[str]
+    place: PlaceOut | None
+
+
+class Page(BaseModel, Generic[T]):
+    items: list[T]
+    next: str | None
+
+
+def origin_of(obj: Organisation | Event | Project | Person) -> str:
+    return obj.origin or "local"
+
+
+def _places(session: Session, ids: Sequence[str | None]) -> dict[str, PlaceOut]:
+    wanted = {i for i in ids if i}
+    if not wanted:
+        return {}
+    rows = session.scalars(select(Place).where(Place.id.in_(wanted)))  # type: ignore[attr-defined]
+    return {p.id: PlaceOut.model_validate(p, from_attributes=True) for p in rows}
+
+
+def _counts(session: Session, column: object, where: object, ids: list[str]) -> dict[str, int]:
+    if not ids:
+        return {}
+    rows = session.execute(
+        select(column, func.count()).where(column.in_(ids), where).group_by(column)  # type: ignore[attr-defined, arg-type]
+    )
+    return {key: int(n) for key, n in rows}
+
+
+def person_out(person: Person) -> PersonOut:
+    return PersonOut(
+        id=person.id,
+        url=person.ap_id,
+        origin=origin_of(person),
+        created=person.created,
+        updated=person.updated,
+        username=person.username,
+        name=person.name,
+        bio=person.bio,
+        public_profile=person.public_profile,
+    )
+
+
+def me_out(person: Person) -> MeOut:
+    return MeOut(
+        **person_out(person).model_dump(),
+        email=person.email,
+        locale=person.locale,
+        is_admin=person.is_admin,
+    )
+
+
+def organisations_out(session: Session, orgs: Sequence[Organisation]) -> list[OrganisationOut]:
+    ids = [o.id for o in orgs]
+    places = _places(session, [o.place_id for o in orgs])
+    followers = _counts(session, Follow.organisation_id, True, ids)
+    members = _counts(
+        session,
+        Membership.organisation_id,
+        Membership.state == MembershipState.accepted,
+        ids,
+    )
+    return [
+        OrganisationOut(
+            id=o.id,
+            url=o.ap_id,
+            origin=origin_of(o),
+            created=o.created,
+            updated=o.updated,
+            username=o.username,
+            name=o.name,
+            kind=o.kind,
+            legal_form=o.legal_form,
+            siren=o.siren,
+            rna=o.rna,
+            description=o.description,
+            website=o.website,
+            email=o.email,
+            phone=o.phone,
+            logo_url=o.logo_url,
+            themes=o.themes,
+            tags=o.tags,
+            place=places.get(o.place_id or ""),
+            followers_count=followers.get(o.id, 0),
+            members_count=members.get(o.id, 0),
+        )
+        for o in orgs
+    ]
+
+
+def organisation_refs(session: Session, ids: set[str]) -> dict[str, OrganisationRef]:
+    if not ids:
+        return {}
+    rows = session.scalars(select(Organisation).where(Organisation.id.in_(ids)))  # type: ignore[attr-defined]
+    return {
+        o.id: OrganisationRef(id=o.id, url=o.ap_id, origin=origin_of(o), name=o.name) for o in rows
+    }
+
+
+def events_out(session: Session, events: Sequence[Event]) -> list[EventOut]:
+    ids = [e.id for e in events]
+    places = _places(session, [e.place_id for e in events])
+    organisers: dict[str, list[str]] = defaultdict(list)
+    if ids:
+        for event_id, org_id in session.execute(
+            select(EventOrganiser.event_id, EventOrganiser.organisation_id)
+            .where(EventOrganiser.event_id.in_(ids))  # type: ignore[attr-defined]
+            .order_by(EventOrganiser.event_id, EventOrganiser.position)  # type: ignore[arg-type]
+        ):
+            organisers[event_id].append(org_id)
+    refs = organisation_refs(
+        session, {o for orgs in organisers.values() for o in orgs} | {e.organisation_id for e in events}
+    )
+    going = _counts(
+        session,
+        Participation.event_id,
+        Participation.state == ParticipationState.going,
+        ids,
+    )
+    out = []
+    for e in events:
+        zone = ZoneInfo(e.timezone)
+        count = going.get(e.id, 0)
+        org_ids = organisers.get(e.id) or [e.organisation_id]
+        out.append(
+            EventOut(
+                id=e.id,
+                url=e.ap_id,
+                origin=origin_of(e),
+                created=e.created,
+                updated=e.updated,
+                name=e.name,
+                organisation_id=e.organisation_id,
+                organisers=[refs[o] for o in org_ids if o in refs],
+                starts_at=e.starts_at.astimezone(zone),
+                ends_at=e.ends_at.astimezone(zone),
+                timezone=e.timezone,
+                description=e.description,
+                place=places.get(e.place_id or ""),
+                online_url=e.online_url,
+                capacity=e.capacity,
+                remaining_capacity=None if e.capacity is None else max(0, e.capacity - count),
+                participant_count=count,
+                join_mode=e.join_mode,
+                external_participation_url=e.external_participation_url,
+                status=e.status,
+                themes=e.themes,
+                tags=e.tags,
+            )
+        )
+    return out
+
+
+def projects_out(session: Session, projects: Sequence[Project]) -> list[ProjectOut]:
+    places = _places(session, [p.place_id for p in projects])
+    refs = organisation_refs(session, {p.organisation_id for p in projects})
+    return [
+        ProjectOut(
+            id=p.id,
+            url=p.ap_id,
+            origin=origin_of(p),
+            created=p.created,
+            updated=p.updated,
+            name=p.name,
+            organisation=refs[p.organisation_id],
+            stage=p.stage,
+            description=p.description,
+            themes=p.themes,
+            tags=p.tags,
+            place=places.get(p.place_id or ""),
+        )
+        for p in projects
+    ]

@@ -1,0 +1,308 @@
+"""Durable jobs: the queue every background effect goes through.
+
+A job row is written in the same transaction as the change that needs it, so work is
+never lost. Workers claim due jobs (``FOR UPDATE SKIP LOCKED`` on PostgreSQL; SQLite
+serialises writers, so its single-statement claim is safe), run the handler registered
+for the kind and mark the row done — or record the error and schedule the next attempt
+with exponential backoff and jitter. A claim is a lease: when a worker dies, its lock
+expires and another worker takes the job; the dead worker's late answer is refused
+because it no longer holds the claim token, so a job completes exactly once.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from node.dbtypes import utcnow
+from node.ids import new_id
+from node.models import Job, JobState
+
+log = logging.getLogger(__name__)
+
+BACKOFF_BASE_SECONDS = 15.0
+BACKOFF_CAP_SECONDS = 6 * 3600.0
+
+
+class RetryLater(Exception):  # noqa: N818  (a signal, not a failure)
+    """Raised by a handler to be tried again after ``seconds`` (e.g. ``Retry-After``)."""
+
+    def __init__(self, seconds: float, reason: str = "retry later") -> None:
+        super().__init__(reason)
+        self.seconds = seconds
+
+
+class PermanentFailure(Exception):
+    """Raised by a handler when retrying cannot help (the job is marked failed)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimedJob:
+    id: int
+    kind: str
+    payload: dict[str, Any]
+    attempts: int
+    max_attempts: int
+    token: str
+
+
+Handler = Callable[[ClaimedJob], None]
+
+
+@dataclass
+class Registry:
+    """Handlers per job kind."""
+
+    handlers: dict[str, Handler] = field(default_factory=dict)
+
+    def register(self, kind: str, handler: Handler) -> None:
+        self.handlers[kind] = handler
+
+    @property
+    def kinds(self) -> list[str]:
+        return sorted(self.handlers)
+
+
+def enqueue(
+    session: Session,
+    kind: str,
+    payload: dict[str, Any],
+    *,
+    key: str | None = None,
+    delay_seconds: float = 0.0,
+    max_attempts: int = 16,
+) -> Job | None:
+    """Add a job in the caller's transaction.
+
+    With ``key``, a job of the same kind and key that is still waiting absorbs this one
+    (debounce): the pending job will see the latest state when it runs.
+    """
+    if key is not None:
+        waiting = session.scalar(
+            select(Job.id).where(
+                Job.kind == kind,
+                Job.key == key,
+                Job.state == JobState.pending,
+                Job.locked_by.is_(None),  # type: ignore[union-attr]
+            )
+        )
+        if waiting is not None:
+            return None
+    job = Job(
+        kind=kind,
+        key=key,
+        payload=payload,
+        max_attempts=max_attempts,
+        next_attempt_at=utcnow() + timedelta(seconds=delay_seconds),
+    )
+    session.add(job)
+    return job
+
+
+def backoff_seconds(attempts: int, rng: random.Random | None = None) -> float:
+    """Delay before the next try: 15 s doubling per attempt, capped at 6 h, +0-25% jitter."""
+    delay = min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2 ** max(0, attempts - 1))
+    return delay * (1 + (rng or random).uniform(0, 0.25))
+
+
+class JobQueue:
+    """Claiming and finishing jobs against the database."""
+
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        *,
+        lease_seconds: float = 300.0,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.sessions = sessions
+        self.lease = timedelta(seconds=lease_seconds)
+        self.clock = clock
+
+    def claim(self, kinds: Iterable[str], limit: int = 10) -> list[ClaimedJob]:
+        """Lock up to ``limit`` due jobs of these kinds for this caller."""
+        kinds = list(kinds)
+        if not kinds:
+            return []
+        now = self.clock()
+        token = new_id()
+        with self.sessions() as session, session.begin():
+            due = (
+                select(Job.id)
+                .where(
+                    Job.kind.in_(kinds),  # type: ignore[attr-defined]
+                    Job.state.in_([JobState.pending, JobState.running]),  # type: ignore[attr-defined]
+                    Job.next_attempt_at <= now,
+                    or_(Job.locked_until.is_(None), Job.locked_until < now),  # type: ignore[union-attr, operator]
+                )
+                .order_by(Job.next_attempt_at, Job.id)  # type: ignore[arg-type]
+                .limit(limit)
+                .with_for_update(skip_locked=True)
+            )
+            ids = list(session.scalars(due))
+            if not ids:
+                return []
+            session.execute(
+                update(Job)
+                .where(Job.id.in_(ids))  # type: ignore[union-attr]
+                .values(
+                    state=JobState.running,
+                    locked_by=token,
+                    locked_until=now + self.lease,
+                    attempts=Job.attempts + 1,
+                    updated=now,
+                )
+            )
+            rows = session.scalars(select(Job).where(Job.id.in_(ids)).order_by(Job.id))  # type: ignore[union-attr, arg-type]
+            return [
+                ClaimedJob(
+                    id=row.id or 0,
+                    kind=row.kind,
+                    payload=dict(row.payload),
+                    attempts=row.attempts,
+                    max_attempts=row.max_attempts,
+                    token=token,
+                )
+                for row in rows
+            ]
+
+    def complete(self, job: ClaimedJob) -> bool:
+        """Mark done; False when this claim was lost (lease expired and re-claimed)."""
+        now = self.clock()
+        with self.sessions() as session, session.begin():
+            result = session.execute(
+                update(Job)
+                .where(Job.id == job.id, Job.locked_by == job.token)  # type: ignore[arg-type]
+                .values(
+                    state=JobState.done,
+                    locked_by=None,
+                    locked_until=None,
+                    finished_at=now,
+                    updated=now,
+                )
+            )
+            return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    def fail(
+        self, job: ClaimedJob, error: str, *, retry_in: float | None = None, final: bool = False
+    ) -> bool:
+        """Record the error and schedule a retry, or mark failed after the last attempt."""
+        now = self.clock()
+        give_up = final or job.attempts >= job.max_attempts
+        delay = retry_in if retry_in is not None else backoff_seconds(job.attempts)
+        with self.sessions() as session, session.begin():
+            result = session.execute(
+                update(Job)
+                .where(Job.id == job.id, Job.locked_by == job.token)  # type: ignore[arg-type]
+                .values(
+                    state=JobState.failed if give_up else JobState.pending,
+                    locked_by=None,
+                    locked_until=None,
+                    last_error=error[:4000],
+                    next_attempt_at=now + timedelta(seconds=delay),
+                    finished_at=now if give_up else None,
+                    updated=now,
+                )
+            )
+            return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    def retry_failed(self, kind: str | None = None) -> int:
+        """Put failed jobs back in the queue (operator action)."""
+        now = self.clock()
+        with self.sessions() as session, session.begin():
+            statement = update(Job).where(Job.state == JobState.failed)  # type: ignore[arg-type]
+            if kind:
+                statement = statement.where(Job.kind == kind)  # type: ignore[arg-type]
+            result = session.execute(
+                statement.values(
+                    state=JobState.pending, attempts=0, next_attempt_at=now, finished_at=None
+                )
+            )
+            return int(result.rowcount)  # type: ignore[attr-defined]
+
+    def counts(self) -> dict[tuple[str, str], int]:
+        """Jobs per (kind, state)."""
+        with self.sessions() as session:
+            rows = session.execute(
+                select(Job.kind, Job.state, func.count()).group_by(Job.kind, Job.state)
+            )
+            return {(kind, state): int(n) for kind, state, n in rows}
+
+    def failures(self, limit: int = 20) -> list[Job]:
+        """The most recent failed or erroring jobs."""
+        with self.sessions() as session:
+            return list(
+                session.scalars(
+                    select(Job)
+                    .where(Job.last_error.is_not(None), Job.state != JobState.done)  # type: ignore[union-attr]
+                    .order_by(Job.updated.desc())  # type: ignore[attr-defined]
+                    .limit(limit)
+                )
+            )
+
+
+class Worker:
+    """Runs registered handlers on claimed jobs; step it in tests, loop it in production."""
+
+    def __init__(
+        self,
+        queue: JobQueue,
+        registry: Registry,
+        *,
+        kinds: Iterable[str] | None = None,
+        batch: int = 10,
+    ) -> None:
+        self.queue = queue
+        self.registry = registry
+        self.kinds = sorted(set(kinds) & set(registry.kinds)) if kinds else registry.kinds
+        self.batch = batch
+
+    def run_once(self) -> int:
+        """Claim one batch and run it; returns how many jobs were handled."""
+        jobs = self.queue.claim(self.kinds, self.batch)
+        for job in jobs:
+            self.run_job(job)
+        return len(jobs)
+
+    def run_job(self, job: ClaimedJob) -> None:
+        handler = self.registry.handlers[job.kind]
+        try:
+            handler(job)
+        except RetryLater as signal:
+            self.queue.fail(job, str(signal), retry_in=signal.seconds)
+        except PermanentFailure as failure:
+            log.warning("job %s (%s) failed for good: %s", job.id, job.kind, failure)
+            self.queue.fail(job, f"{type(failure).__name__}: {failure}", final=True)
+        except Exception as error:  # a handler's bug must not kill the worker
+            log.exception("job %s (%s) failed", job.id, job.kind)
+            self.queue.fail(job, f"{type(error).__name__}: {error}")
+        else:
+            self.queue.complete(job)
+
+    def drain(self, max_rounds: int = 1000) -> int:
+        """Run until nothing is due (tests, CLI)."""
+        total = 0
+        for _ in range(max_rounds):
+            handled = self.run_once()
+            if not handled:
+                break
+            total += handled
+        return total
+
+    def run_forever(self, stop: threading.Event, idle_seconds: float = 0.5) -> None:
+        while not stop.is_set():
+            try:
+                handled = self.run_once()
+            except Exception:  # database away: wait and try again
+                log.exception("worker could not claim jobs")
+                handled = 0
+            if not handled:
+                stop.wait(idle_seconds)

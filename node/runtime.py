@@ -1,0 +1,59 @@
+"""A running node: settings, database, URLs, geocoder and job queue, built once."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from node.db import make_engine, make_sessionmaker, transaction
+from node.geocoding import Geocoder, make_geocoder
+from node.jobs import JobQueue, Registry, Worker
+from node.services.context import NodeContext
+from node.settings import Settings
+from node.urls import Urls
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+    context: NodeContext
+    queue: JobQueue
+    registry: Registry = field(default_factory=Registry)
+
+    @property
+    def urls(self) -> Urls:
+        return self.context.urls
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        with transaction(self.sessions) as session:
+            yield session
+
+    def worker(self, kinds: list[str] | None = None, batch: int = 10) -> Worker:
+        return Worker(self.queue, self.registry, kinds=kinds, batch=batch)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def build_runtime(settings: Settings, geocoder: Geocoder | None = None) -> Runtime:
+    engine = make_engine(settings.database_url)
+    sessions = make_sessionmaker(engine)
+    context = NodeContext(
+        urls=Urls(settings.public_url),
+        geocoder=geocoder or make_geocoder(settings.geocoder, settings.geocoder_url),
+        timezone=settings.timezone,
+    )
+    return Runtime(
+        settings=settings,
+        engine=engine,
+        sessions=sessions,
+        context=context,
+        queue=JobQueue(sessions, lease_seconds=settings.job_lease_seconds),
+    )

@@ -1,0 +1,136 @@
+"""Accounts: registration, passwords (argon2), bearer tokens, profiles."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from node.dbtypes import utcnow
+from node.errors import Conflict, Invalid, Unauthenticated
+from node.models import Person, Token
+from node.schemas import AccountIn, PasswordChangeIn, ProfileIn
+from node.services.common import slugify, unique_username
+from node.services.context import NodeContext
+from node.services.outbox import publish
+
+_hasher = PasswordHasher()
+#: verified against when the account does not exist, so timing does not tell.
+_DUMMY_HASH = _hasher.hash("not a real password")
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def register(session: Session, node: NodeContext, data: AccountIn) -> Person:
+    """Create a local account; 409 when the email is taken."""
+    email = data.email.lower()
+    if session.scalar(select(Person.id).where(Person.email == email)) is not None:
+        raise Conflict("an account exists with this email", {"email": "already registered"})
+    person = Person(
+        ap_id="",
+        username=unique_username(session, Person, slugify(data.name, "membre")),
+        name=data.name,
+        email=email,
+        password_hash=hash_password(data.password),
+        locale=data.locale,
+    )
+    person.ap_id = node.urls.person(person.id)
+    session.add(person)
+    session.flush()
+    return person
+
+
+def authenticate(session: Session, email: str, password: str) -> Person:
+    """The account for these credentials; 401 otherwise (same answer either way)."""
+    person = session.scalar(
+        select(Person).where(Person.email == email.lower(), Person.deleted_at.is_(None))  # type: ignore[union-attr]
+    )
+    stored = person.password_hash if person and person.password_hash else _DUMMY_HASH
+    try:
+        _hasher.verify(stored, password)
+    except (VerificationError, InvalidHashError):
+        raise Unauthenticated("wrong email or password") from None
+    if person is None or person.password_hash is None:
+        raise Unauthenticated("wrong email or password")
+    if _hasher.check_needs_rehash(person.password_hash):
+        person.password_hash = hash_password(password)
+    return person
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def issue_token(session: Session, person: Person) -> str:
+    """A new bearer token for this person; only its hash is stored."""
+    token = secrets.token_urlsafe(32)
+    session.add(Token(person_id=person.id, token_hash=_digest(token)))
+    return token
+
+
+def person_for_token(session: Session, token: str) -> Person | None:
+    """The live person a bearer token belongs to, if it is valid and not revoked."""
+    if not token or len(token) > 200:
+        return None
+    return session.scalar(
+        select(Person)
+        .join(Token, Token.person_id == Person.id)  # type: ignore[arg-type]
+        .where(
+            Token.token_hash == _digest(token),
+            Token.revoked_at.is_(None),  # type: ignore[union-attr]
+            Person.deleted_at.is_(None),  # type: ignore[union-attr]
+        )
+    )
+
+
+def revoke_token(session: Session, token: str) -> None:
+    session.execute(
+        update(Token)
+        .where(Token.token_hash == _digest(token))  # type: ignore[arg-type]
+        .values(revoked_at=utcnow())
+    )
+
+
+def revoke_all_tokens(session: Session, person: Person) -> None:
+    session.execute(
+        update(Token)
+        .where(Token.person_id == person.id, Token.revoked_at.is_(None))  # type: ignore[arg-type, union-attr]
+        .values(revoked_at=utcnow())
+    )
+
+
+def update_profile(session: Session, node: NodeContext, person: Person, data: ProfileIn) -> Person:
+    was_public = person.public_profile
+    person.name = data.name
+    person.bio = data.bio
+    person.locale = data.locale
+    person.public_profile = data.public_profile
+    person.updated = utcnow()
+    if data.public_profile or was_public:
+        publish(
+            session,
+            node,
+            verb="Update",
+            actor=person.ap_id,
+            object_type="person",
+            object_id=person.id,
+            object_url=person.ap_id,
+        )
+    return person
+
+
+def change_password(session: Session, person: Person, data: PasswordChangeIn) -> None:
+    """Check the current password, set the new one and revoke every other token."""
+    try:
+        _hasher.verify(person.password_hash or _DUMMY_HASH, data.current_password)
+    except (VerificationError, InvalidHashError):
+        raise Invalid("current_password", "wrong password") from None
+    person.password_hash = hash_password(data.new_password)
+    person.updated = utcnow()
+    revoke_all_tokens(session, person)

@@ -1,0 +1,253 @@
+"""Organisations: publishing, editing, deleting; members and followers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from node.dbtypes import utcnow
+from node.errors import Conflict, Forbidden, NotFound
+from node.models import Follow, Membership, MembershipState, Organisation, Person, Place, Role
+from node.sanitize import sanitize_html
+from node.schemas import OrganisationIn
+from node.services.common import (
+    get_live,
+    make_place,
+    place_input,
+    set_labels,
+    slugify,
+    unique_username,
+)
+from node.services.context import NodeContext
+from node.services.events import tombstone_events_of
+from node.services.outbox import publish
+from node.services.permissions import is_org_admin, require_local, require_org_admin
+from node.services.projects import tombstone_projects_of
+
+
+def create_organisation(
+    session: Session, node: NodeContext, actor: Person, data: OrganisationIn
+) -> Organisation:
+    """Publish an organisation; its creator becomes its admin."""
+    org = Organisation(
+        ap_id="",
+        username=unique_username(session, Organisation, slugify(data.name, "organisation")),
+        **_fields(data),
+        place_id=make_place(session, node, data.place),
+    )
+    org.ap_id = node.urls.organisation(org.id)
+    session.add(org)
+    session.flush()
+    session.add(
+        Membership(
+            organisation_id=org.id,
+            person_id=actor.id,
+            role=Role.admin,
+            state=MembershipState.accepted,
+        )
+    )
+    set_labels(session, "organisation", org.id, org.themes, org.tags)
+    _publish(session, node, "Create", org)
+    return org
+
+
+def organisation_input(session: Session, org: Organisation) -> dict[str, Any]:
+    """The organisation as the input that would recreate it (PATCH merges onto this)."""
+    place = session.get(Place, org.place_id) if org.place_id else None
+    return {
+        "name": org.name,
+        "kind": org.kind,
+        "legal_form": org.legal_form,
+        "siren": org.siren,
+        "rna": org.rna,
+        "description": org.description,
+        "website": org.website,
+        "email": org.email,
+        "phone": org.phone,
+        "logo_url": org.logo_url,
+        "themes": org.themes,
+        "tags": org.tags,
+        "place": place_input(place),
+    }
+
+
+def update_organisation(
+    session: Session,
+    node: NodeContext,
+    actor: Person,
+    org: Organisation,
+    data: OrganisationIn,
+    place_changed: bool,
+) -> Organisation:
+    require_local(org)
+    require_org_admin(session, actor, org.id)
+    for name, value in _fields(data).items():
+        setattr(org, name, value)
+    if place_changed:
+        org.place_id = make_place(session, node, data.place)
+    org.updated = utcnow()
+    set_labels(session, "organisation", org.id, org.themes, org.tags)
+    _publish(session, node, "Update", org)
+    return org
+
+
+def delete_organisation(session: Session, node: NodeContext, actor: Person, org: Organisation) -> None:
+    """Delete (tombstone) an organisation; its events and projects go with it."""
+    require_local(org)
+    require_org_admin(session, actor, org.id)
+    tombstone_organisation(session, node, org)
+
+
+def tombstone_organisation(session: Session, node: NodeContext, org: Organisation) -> None:
+    tombstone_events_of(session, node, org.id)
+    tombstone_projects_of(session, node, org.id)
+    org.deleted_at = utcnow()
+    org.updated = org.deleted_at
+    set_labels(session, "organisation", org.id, [], [])
+    _publish(session, node, "Delete", org)
+
+
+def _fields(data: OrganisationIn) -> dict[str, Any]:
+    return {
+        "name": data.name,
+        "kind": data.kind.value,
+        "legal_form": data.legal_form.value if data.legal_form else None,
+        "siren": data.siren,
+        "rna": data.rna,
+        "description": sanitize_html(data.description),
+        "website": data.website,
+        "email": str(data.email) if data.email else None,
+        "phone": data.phone,
+        "logo_url": data.logo_url,
+        "themes": data.themes,
+        "tags": data.tags,
+    }
+
+
+def _publish(session: Session, node: NodeContext, verb: str, org: Organisation) -> None:
+    publish(
+        session,
+        node,
+        verb=verb,
+        actor=org.ap_id,
+        object_type="organisation",
+        object_id=org.id,
+        object_url=org.ap_id,
+        audience=[org.id],
+    )
+
+
+# --- members -------------------------------------------------------------------------
+
+
+def membership_of(session: Session, org_id: str, person_id: str) -> Membership | None:
+    return session.scalar(
+        select(Membership).where(
+            Membership.organisation_id == org_id, Membership.person_id == person_id
+        )
+    )
+
+
+def request_membership(session: Session, actor: Person, org: Organisation) -> Membership:
+    """Ask to join (pending), or accept an invitation (accepted)."""
+    existing = membership_of(session, org.id, actor.id)
+    if existing is None:
+        existing = Membership(organisation_id=org.id, person_id=actor.id, state="pending")
+        session.add(existing)
+    elif existing.state == MembershipState.invited:
+        existing.state = MembershipState.accepted
+        existing.updated = utcnow()
+    return existing
+
+
+def invite_member(
+    session: Session, actor: Person, org: Organisation, person_id: str, role: Role
+) -> Membership:
+    require_org_admin(session, actor, org.id)
+    invitee = get_live(session, Person, person_id)
+    existing = membership_of(session, org.id, invitee.id)
+    if existing is None:
+        existing = Membership(
+            organisation_id=org.id, person_id=invitee.id, role=role, state="invited"
+        )
+        session.add(existing)
+    elif existing.state == MembershipState.pending:
+        existing.state = MembershipState.accepted
+        existing.role = role
+        existing.updated = utcnow()
+    return existing
+
+
+def decide_membership(
+    session: Session,
+    actor: Person,
+    org: Organisation,
+    person_id: str,
+    *,
+    role: Role | None,
+    accept: bool,
+) -> Membership:
+    """An admin accepts a request and/or sets a member's role."""
+    require_org_admin(session, actor, org.id)
+    membership = membership_of(session, org.id, person_id)
+    if membership is None:
+        raise NotFound("no such membership")
+    if accept and membership.state == MembershipState.pending:
+        membership.state = MembershipState.accepted
+    if role is not None:
+        if role != Role.admin and membership.role == Role.admin:
+            _keep_one_admin(session, org.id, person_id)
+        membership.role = role
+    membership.updated = utcnow()
+    return membership
+
+
+def remove_membership(session: Session, actor: Person, org: Organisation, person_id: str) -> None:
+    """Leave (oneself) or remove (an admin); the last admin cannot go."""
+    if person_id != actor.id and not is_org_admin(session, actor, org.id):
+        raise Forbidden("only the organisation's admins may remove members")
+    membership = membership_of(session, org.id, person_id)
+    if membership is None:
+        raise NotFound("no such membership")
+    if membership.role == Role.admin and membership.state == MembershipState.accepted:
+        _keep_one_admin(session, org.id, person_id)
+    session.delete(membership)
+
+
+def _keep_one_admin(session: Session, org_id: str, leaving: str) -> None:
+    others = session.scalar(
+        select(func.count())
+        .select_from(Membership)
+        .where(
+            Membership.organisation_id == org_id,
+            Membership.person_id != leaving,
+            Membership.role == Role.admin,
+            Membership.state == MembershipState.accepted,
+        )
+    )
+    if not others:
+        raise Conflict("an organisation keeps at least one admin")
+
+
+# --- followers -----------------------------------------------------------------------
+
+
+def follow(session: Session, actor: Person, org: Organisation) -> Follow:
+    existing = session.scalar(
+        select(Follow).where(Follow.person_id == actor.id, Follow.organisation_id == org.id)
+    )
+    if existing is not None:
+        return existing
+    created = Follow(person_id=actor.id, organisation_id=org.id)
+    session.add(created)
+    return created
+
+
+def unfollow(session: Session, actor: Person, org: Organisation) -> None:
+    existing = session.scalar(
+        select(Follow).where(Follow.person_id == actor.id, Follow.organisation_id == org.id)
+    )
+    if existing is not None:
+        session.delete(existing)

@@ -1,0 +1,82 @@
+"""The outbox log and the jobs a public change enqueues (delivery, indexing)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, select, text
+from sqlalchemy.orm import Session
+
+from node.jobs import enqueue
+from node.models import Activity, Follow, Person
+from node.services.context import NodeContext
+
+#: pg_advisory_xact_lock key: activities are appended one transaction at a time, so the
+#: order of ``seq`` is the commit order and a changes reader never skips a late commit.
+_OUTBOX_LOCK = 7_311_403
+SEARCHABLE = frozenset({"organisation", "event", "project"})
+
+
+def publish(
+    session: Session,
+    node: NodeContext,
+    *,
+    verb: str,
+    actor: str,
+    object_type: str,
+    object_id: str,
+    object_url: str,
+    audience: list[str] | None = None,
+    payload: dict[str, Any] | None = None,
+) -> Activity:
+    """Append a public activity, one index job, one delivery job per distinct inbox.
+
+    ``audience`` lists the organisations whose followers receive it.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _OUTBOX_LOCK})
+    activity = Activity(
+        ap_id="",
+        type=verb,
+        actor=actor,
+        object_type=object_type,
+        object_id=object_id,
+        object_url=object_url,
+        payload=payload or {},
+    )
+    activity.ap_id = node.urls.activity(activity.id)
+    session.add(activity)
+    session.flush()
+    if object_type in SEARCHABLE:
+        index(session, object_type, object_id)
+    for inbox in delivery_inboxes(session, audience or []):
+        enqueue(session, "deliver", {"activity_id": activity.id, "inbox": inbox})
+    return activity
+
+
+def index(session: Session, object_type: str, object_id: str) -> None:
+    """Ask the indexer to refresh one search document (debounced per document)."""
+    enqueue(
+        session,
+        "index",
+        {"type": object_type, "id": object_id},
+        key=f"{object_type}:{object_id}",
+    )
+
+
+def delivery_inboxes(session: Session, organisation_ids: list[str]) -> list[str]:
+    """Distinct inboxes of the remote followers of these organisations (shared first)."""
+    if not organisation_ids:
+        return []
+    inbox = func.coalesce(Person.shared_inbox, Person.inbox)
+    rows = session.scalars(
+        select(inbox)
+        .join(Follow, Follow.person_id == Person.id)  # type: ignore[arg-type]
+        .where(
+            Follow.organisation_id.in_(organisation_ids),  # type: ignore[attr-defined]
+            Person.origin.is_not(None),  # type: ignore[union-attr]
+            inbox.is_not(None),
+        )
+        .distinct()
+    )
+    return sorted(rows)
