@@ -70,9 +70,7 @@ def migrate(engine: Engine, revision: str = "head") -> None:
                 command.upgrade(config, revision)
                 connection.commit()
             finally:
-                connection.execute(
-                    text("SELECT pg_advisory_unlock(:k)"), {"k": _PG_MIGRATION_LOCK}
-                )
+                connection.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": _PG_MIGRATION_LOCK})
                 connection.commit()
     else:
         with engine.begin() as connection:

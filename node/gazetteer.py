@@ -328,9 +328,10 @@ class Gazetteer:
         commune = self._communes[row]
         if commune is not None:
             return row, commune.name, commune.aliases
-        fields = self._lines[row].split("\t")
-        aliases = fields[6] if len(fields) > 6 else ""
-        return row, fields[1], tuple(aliases.split("|")) if aliases else ()
+        _, name, rest = self._lines[row].split("\t", 2)
+        # rest: postal_codes, department, latitude, longitude[, aliases]
+        aliases = rest.rpartition("\t")[2] if rest.count("\t") == 4 else ""
+        return row, name, tuple(aliases.split("|")) if aliases else ()
 
     def _name_index(self) -> _NameIndex:
         names = self._names

@@ -19,8 +19,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, or_, update
 from sqlalchemy.orm import Session, sessionmaker
+from sqlmodel import col, select
 
 from node.dbtypes import utcnow
 from node.ids import new_id
@@ -32,7 +33,7 @@ BACKOFF_BASE_SECONDS = 15.0
 BACKOFF_CAP_SECONDS = 6 * 3600.0
 
 
-class RetryLater(Exception):  # noqa: N818  (a signal, not a failure)
+class RetryLater(Exception):
     """Raised by a handler to be tried again after ``seconds`` (e.g. ``Retry-After``)."""
 
     def __init__(self, seconds: float, reason: str = "retry later") -> None:
@@ -87,11 +88,11 @@ def enqueue(
     """
     if key is not None:
         waiting = session.scalar(
-            select(Job.id).where(
-                Job.kind == kind,
-                Job.key == key,
-                Job.state == JobState.pending,
-                Job.locked_by.is_(None),  # type: ignore[union-attr]
+            select(col(Job.id)).where(
+                col(Job.kind) == kind,
+                col(Job.key) == key,
+                col(Job.state) == JobState.pending,
+                col(Job.locked_by).is_(None),
             )
         )
         if waiting is not None:
@@ -109,8 +110,9 @@ def enqueue(
 
 def backoff_seconds(attempts: int, rng: random.Random | None = None) -> float:
     """Delay before the next try: 15 s doubling per attempt, capped at 6 h, +0-25% jitter."""
-    delay = min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2 ** max(0, attempts - 1))
-    return delay * (1 + (rng or random).uniform(0, 0.25))
+    delay = min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2.0 ** max(0, attempts - 1))
+    jitter = rng.uniform(0, 0.25) if rng else random.uniform(0, 0.25)
+    return delay * (1 + jitter)
 
 
 class JobQueue:
@@ -134,34 +136,39 @@ class JobQueue:
             return []
         now = self.clock()
         token = new_id()
+        claimable = (
+            col(Job.kind).in_(kinds),
+            col(Job.state).in_([JobState.pending, JobState.running]),
+            col(Job.next_attempt_at) <= now,
+            or_(col(Job.locked_until).is_(None), col(Job.locked_until) < now),
+        )
         with self.sessions() as session, session.begin():
             due = (
-                select(Job.id)
-                .where(
-                    Job.kind.in_(kinds),  # type: ignore[attr-defined]
-                    Job.state.in_([JobState.pending, JobState.running]),  # type: ignore[attr-defined]
-                    Job.next_attempt_at <= now,
-                    or_(Job.locked_until.is_(None), Job.locked_until < now),  # type: ignore[union-attr, operator]
-                )
-                .order_by(Job.next_attempt_at, Job.id)  # type: ignore[arg-type]
+                select(col(Job.id))
+                .where(*claimable)
+                .order_by(col(Job.next_attempt_at), col(Job.id))
                 .limit(limit)
                 .with_for_update(skip_locked=True)
             )
             ids = list(session.scalars(due))
             if not ids:
                 return []
+            # The conditions are checked again under the write lock: on SQLite the select
+            # above ran without it, and another claimer may have taken some rows since.
             session.execute(
                 update(Job)
-                .where(Job.id.in_(ids))  # type: ignore[union-attr]
+                .where(col(Job.id).in_(ids), *claimable)
                 .values(
                     state=JobState.running,
                     locked_by=token,
                     locked_until=now + self.lease,
-                    attempts=Job.attempts + 1,
+                    attempts=col(Job.attempts) + 1,
                     updated=now,
                 )
             )
-            rows = session.scalars(select(Job).where(Job.id.in_(ids)).order_by(Job.id))  # type: ignore[union-attr, arg-type]
+            rows = session.scalars(
+                select(Job).where(col(Job.locked_by) == token).order_by(col(Job.id))
+            )
             return [
                 ClaimedJob(
                     id=row.id or 0,
@@ -180,7 +187,7 @@ class JobQueue:
         with self.sessions() as session, session.begin():
             result = session.execute(
                 update(Job)
-                .where(Job.id == job.id, Job.locked_by == job.token)  # type: ignore[arg-type]
+                .where(col(Job.id) == job.id, col(Job.locked_by) == job.token)
                 .values(
                     state=JobState.done,
                     locked_by=None,
@@ -201,7 +208,7 @@ class JobQueue:
         with self.sessions() as session, session.begin():
             result = session.execute(
                 update(Job)
-                .where(Job.id == job.id, Job.locked_by == job.token)  # type: ignore[arg-type]
+                .where(col(Job.id) == job.id, col(Job.locked_by) == job.token)
                 .values(
                     state=JobState.failed if give_up else JobState.pending,
                     locked_by=None,
@@ -218,9 +225,9 @@ class JobQueue:
         """Put failed jobs back in the queue (operator action)."""
         now = self.clock()
         with self.sessions() as session, session.begin():
-            statement = update(Job).where(Job.state == JobState.failed)  # type: ignore[arg-type]
+            statement = update(Job).where(col(Job.state) == JobState.failed)
             if kind:
-                statement = statement.where(Job.kind == kind)  # type: ignore[arg-type]
+                statement = statement.where(col(Job.kind) == kind)
             result = session.execute(
                 statement.values(
                     state=JobState.pending, attempts=0, next_attempt_at=now, finished_at=None
@@ -232,7 +239,9 @@ class JobQueue:
         """Jobs per (kind, state)."""
         with self.sessions() as session:
             rows = session.execute(
-                select(Job.kind, Job.state, func.count()).group_by(Job.kind, Job.state)
+                select(col(Job.kind), col(Job.state), func.count()).group_by(
+                    col(Job.kind), col(Job.state)
+                )
             )
             return {(kind, state): int(n) for kind, state, n in rows}
 
@@ -242,8 +251,8 @@ class JobQueue:
             return list(
                 session.scalars(
                     select(Job)
-                    .where(Job.last_error.is_not(None), Job.state != JobState.done)  # type: ignore[union-attr]
-                    .order_by(Job.updated.desc())  # type: ignore[attr-defined]
+                    .where(col(Job.last_error).is_not(None), col(Job.state) != JobState.done)
+                    .order_by(col(Job.updated).desc())
                     .limit(limit)
                 )
             )

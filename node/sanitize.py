@@ -7,8 +7,26 @@ from typing import Final
 import nh3
 
 ALLOWED_TAGS: Final = frozenset(
-    {"p", "br", "strong", "b", "em", "i", "u", "s", "a", "ul", "ol", "li", "blockquote",
-     "h3", "h4", "code", "pre", "hr"}
+    {
+        "p",
+        "br",
+        "strong",
+        "b",
+        "em",
+        "i",
+        "u",
+        "s",
+        "a",
+        "ul",
+        "ol",
+        "li",
+        "blockquote",
+        "h3",
+        "h4",
+        "code",
+        "pre",
+        "hr",
+    }
 )
 ALLOWED_ATTRIBUTES: Final = {"a": {"href", "title"}}
 URL_SCHEMES: Final = frozenset({"http", "https", "mailto"})

@@ -7,7 +7,6 @@ Every field is documented in ``docs/configuration.md`` (a test keeps the two in 
 from __future__ import annotations
 
 import secrets
-from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, field_validator
@@ -67,14 +66,10 @@ class Settings(BaseSettings):
     job_lease_seconds: int = Field(
         default=300, gt=0, description="How long a claimed job stays locked before it returns."
     )
-    job_max_attempts: int = Field(
-        default=16, gt=0, description="Attempts before a job is marked failed."
-    )
     timezone: str = Field(
         default="Europe/Paris", description="Default IANA time zone of the territory."
     )
     language: Literal["fr", "en"] = Field(default="fr", description="Default UI language.")
-    data_dir: Path = Field(default=Path("."), description="Where the node keeps its files.")
 
     @field_validator("public_url")
     @classmethod

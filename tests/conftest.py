@@ -84,13 +84,12 @@ def database_url(
 
 
 @pytest.fixture
-def settings(database_url: str, tmp_path: Path) -> Settings:
+def settings(database_url: str) -> Settings:
     return Settings(
         database_url=database_url,
         public_url=PUBLIC_URL,
         secret_key="test-secret",
         workers=0,
-        data_dir=tmp_path,
     )
 
 

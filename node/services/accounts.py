@@ -7,8 +7,9 @@ import secrets
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select, update
+from sqlalchemy import update
 from sqlalchemy.orm import Session
+from sqlmodel import col, select
 
 from node.dbtypes import utcnow
 from node.errors import Conflict, Invalid, Unauthenticated
@@ -30,7 +31,7 @@ def hash_password(password: str) -> str:
 def register(session: Session, node: NodeContext, data: AccountIn) -> Person:
     """Create a local account; 409 when the email is taken."""
     email = data.email.lower()
-    if session.scalar(select(Person.id).where(Person.email == email)) is not None:
+    if session.scalar(select(col(Person.id)).where(col(Person.email) == email)) is not None:
         raise Conflict("an account exists with this email", {"email": "already registered"})
     person = Person(
         ap_id="",
@@ -49,7 +50,7 @@ def register(session: Session, node: NodeContext, data: AccountIn) -> Person:
 def authenticate(session: Session, email: str, password: str) -> Person:
     """The account for these credentials; 401 otherwise (same answer either way)."""
     person = session.scalar(
-        select(Person).where(Person.email == email.lower(), Person.deleted_at.is_(None))  # type: ignore[union-attr]
+        select(Person).where(col(Person.email) == email.lower(), col(Person.deleted_at).is_(None))
     )
     stored = person.password_hash if person and person.password_hash else _DUMMY_HASH
     try:
@@ -80,27 +81,25 @@ def person_for_token(session: Session, token: str) -> Person | None:
         return None
     return session.scalar(
         select(Person)
-        .join(Token, Token.person_id == Person.id)  # type: ignore[arg-type]
+        .join(Token, col(Token.person_id) == col(Person.id))
         .where(
-            Token.token_hash == _digest(token),
-            Token.revoked_at.is_(None),  # type: ignore[union-attr]
-            Person.deleted_at.is_(None),  # type: ignore[union-attr]
+            col(Token.token_hash) == _digest(token),
+            col(Token.revoked_at).is_(None),
+            col(Person.deleted_at).is_(None),
         )
     )
 
 
 def revoke_token(session: Session, token: str) -> None:
     session.execute(
-        update(Token)
-        .where(Token.token_hash == _digest(token))  # type: ignore[arg-type]
-        .values(revoked_at=utcnow())
+        update(Token).where(col(Token.token_hash) == _digest(token)).values(revoked_at=utcnow())
     )
 
 
 def revoke_all_tokens(session: Session, person: Person) -> None:
     session.execute(
         update(Token)
-        .where(Token.person_id == person.id, Token.revoked_at.is_(None))  # type: ignore[arg-type, union-attr]
+        .where(col(Token.person_id) == person.id, col(Token.revoked_at).is_(None))
         .values(revoked_at=utcnow())
     )
 

@@ -6,8 +6,9 @@ import re
 import unicodedata
 from typing import TypeVar
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete
 from sqlalchemy.orm import Session
+from sqlmodel import col, select
 
 from node.errors import Gone, NotFound
 from node.geocoding import PlaceInput
@@ -82,7 +83,9 @@ def set_labels(
 ) -> None:
     """Replace the theme and tag rows used to filter lists."""
     session.execute(
-        delete(Label).where(Label.entity_type == entity_type, Label.entity_id == entity_id)  # type: ignore[arg-type]
+        delete(Label).where(
+            col(Label.entity_type) == entity_type, col(Label.entity_id) == entity_id
+        )
     )
     for kind, values in (("theme", themes), ("tag", tags)):
         for value in values:

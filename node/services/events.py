@@ -6,8 +6,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func
 from sqlalchemy.orm import Session
+from sqlmodel import col, select
 
 from node.dbtypes import utcnow
 from node.errors import Conflict, Invalid, NotFound
@@ -106,9 +107,9 @@ def tombstone_events_of(session: Session, node: NodeContext, organisation_id: st
     """Delete the events an organisation organises alone (it is being deleted)."""
     for event in session.scalars(
         select(Event).where(
-            Event.organisation_id == organisation_id,
-            Event.deleted_at.is_(None),  # type: ignore[union-attr]
-            Event.origin.is_(None),  # type: ignore[union-attr]
+            col(Event.organisation_id) == organisation_id,
+            col(Event.deleted_at).is_(None),
+            col(Event.origin).is_(None),
         )
     ):
         others = [o for o in organiser_ids(session, event.id) if o != organisation_id]
@@ -120,9 +121,7 @@ def tombstone_events_of(session: Session, node: NodeContext, organisation_id: st
         else:
             _tombstone(session, node, event)
     session.execute(
-        EventOrganiser.__table__.delete().where(  # type: ignore[attr-defined]
-            EventOrganiser.organisation_id == organisation_id
-        )
+        delete(EventOrganiser).where(col(EventOrganiser.organisation_id) == organisation_id)
     )
 
 
@@ -138,9 +137,9 @@ def organiser_ids(session: Session, event_id: str) -> list[str]:
     """The main organiser first, then the co-organisers in their order."""
     return list(
         session.scalars(
-            select(EventOrganiser.organisation_id)
-            .where(EventOrganiser.event_id == event_id)
-            .order_by(EventOrganiser.position)  # type: ignore[arg-type]
+            select(col(EventOrganiser.organisation_id))
+            .where(col(EventOrganiser.event_id) == event_id)
+            .order_by(col(EventOrganiser.position))
         )
     )
 
@@ -163,9 +162,7 @@ def _organisers(
 
 
 def _set_organisers(session: Session, event_id: str, organisers: list[str]) -> None:
-    session.execute(
-        EventOrganiser.__table__.delete().where(EventOrganiser.event_id == event_id)  # type: ignore[attr-defined]
-    )
+    session.execute(delete(EventOrganiser).where(col(EventOrganiser.event_id) == event_id))
     for position, org_id in enumerate(organisers):
         session.add(EventOrganiser(event_id=event_id, organisation_id=org_id, position=position))
 
@@ -227,8 +224,8 @@ def going_count(session: Session, event_id: str) -> int:
             select(func.count())
             .select_from(Participation)
             .where(
-                Participation.event_id == event_id,
-                Participation.state == ParticipationState.going,
+                col(Participation.event_id) == event_id,
+                col(Participation.state) == ParticipationState.going,
             )
         )
         or 0
@@ -238,7 +235,7 @@ def going_count(session: Session, event_id: str) -> int:
 def participation_of(session: Session, event_id: str, person_id: str) -> Participation | None:
     return session.scalar(
         select(Participation).where(
-            Participation.event_id == event_id, Participation.person_id == person_id
+            col(Participation.event_id) == event_id, col(Participation.person_id) == person_id
         )
     )
 
@@ -284,7 +281,7 @@ def decide_participation(
 ) -> Participation:
     """An organiser accepts (going) or declines (rejected) a registration."""
     require_event_editor(session, actor, event)
-    session.execute(select(Event.id).where(Event.id == event.id).with_for_update())
+    session.execute(select(col(Event.id)).where(col(Event.id) == event.id).with_for_update())
     participation = participation_of(session, event.id, person_id)
     if participation is None:
         raise NotFound("no such registration")

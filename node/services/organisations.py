@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func
 from sqlalchemy.orm import Session
+from sqlmodel import col, select
 
 from node.dbtypes import utcnow
 from node.errors import Conflict, Forbidden, NotFound
@@ -93,7 +94,9 @@ def update_organisation(
     return org
 
 
-def delete_organisation(session: Session, node: NodeContext, actor: Person, org: Organisation) -> None:
+def delete_organisation(
+    session: Session, node: NodeContext, actor: Person, org: Organisation
+) -> None:
     """Delete (tombstone) an organisation; its events and projects go with it."""
     require_local(org)
     require_org_admin(session, actor, org.id)
@@ -145,7 +148,7 @@ def _publish(session: Session, node: NodeContext, verb: str, org: Organisation) 
 def membership_of(session: Session, org_id: str, person_id: str) -> Membership | None:
     return session.scalar(
         select(Membership).where(
-            Membership.organisation_id == org_id, Membership.person_id == person_id
+            col(Membership.organisation_id) == org_id, col(Membership.person_id) == person_id
         )
     )
 
@@ -221,10 +224,10 @@ def _keep_one_admin(session: Session, org_id: str, leaving: str) -> None:
         select(func.count())
         .select_from(Membership)
         .where(
-            Membership.organisation_id == org_id,
-            Membership.person_id != leaving,
-            Membership.role == Role.admin,
-            Membership.state == MembershipState.accepted,
+            col(Membership.organisation_id) == org_id,
+            col(Membership.person_id) != leaving,
+            col(Membership.role) == Role.admin,
+            col(Membership.state) == MembershipState.accepted,
         )
     )
     if not others:
@@ -236,7 +239,9 @@ def _keep_one_admin(session: Session, org_id: str, leaving: str) -> None:
 
 def follow(session: Session, actor: Person, org: Organisation) -> Follow:
     existing = session.scalar(
-        select(Follow).where(Follow.person_id == actor.id, Follow.organisation_id == org.id)
+        select(Follow).where(
+            col(Follow.person_id) == actor.id, col(Follow.organisation_id) == org.id
+        )
     )
     if existing is not None:
         return existing
@@ -247,7 +252,9 @@ def follow(session: Session, actor: Person, org: Organisation) -> Follow:
 
 def unfollow(session: Session, actor: Person, org: Organisation) -> None:
     existing = session.scalar(
-        select(Follow).where(Follow.person_id == actor.id, Follow.organisation_id == org.id)
+        select(Follow).where(
+            col(Follow.person_id) == actor.id, col(Follow.organisation_id) == org.id
+        )
     )
     if existing is not None:
         session.delete(existing)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, select, text
+from sqlalchemy import func, text
 from sqlalchemy.orm import Session
+from sqlmodel import col, select
 
 from node.jobs import enqueue
 from node.models import Activity, Follow, Person
@@ -68,13 +69,13 @@ def delivery_inboxes(session: Session, organisation_ids: list[str]) -> list[str]
     """Distinct inboxes of the remote followers of these organisations (shared first)."""
     if not organisation_ids:
         return []
-    inbox = func.coalesce(Person.shared_inbox, Person.inbox)
+    inbox = func.coalesce(col(Person.shared_inbox), col(Person.inbox))
     rows = session.scalars(
         select(inbox)
-        .join(Follow, Follow.person_id == Person.id)  # type: ignore[arg-type]
+        .join(Follow, col(Follow.person_id) == col(Person.id))
         .where(
-            Follow.organisation_id.in_(organisation_ids),  # type: ignore[attr-defined]
-            Person.origin.is_not(None),  # type: ignore[union-attr]
+            col(Follow.organisation_id).in_(organisation_ids),
+            col(Person.origin).is_not(None),
             inbox.is_not(None),
         )
         .distinct()

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
+from sqlmodel import col, select
 
 from node.errors import Forbidden
 from node.models import (
@@ -26,11 +26,11 @@ def is_org_admin(session: Session, person: Person | None, organisation_id: str) 
         return True
     return (
         session.scalar(
-            select(Membership.id).where(
-                Membership.organisation_id == organisation_id,
-                Membership.person_id == person.id,
-                Membership.role == Role.admin,
-                Membership.state == MembershipState.accepted,
+            select(col(Membership.id)).where(
+                col(Membership.organisation_id) == organisation_id,
+                col(Membership.person_id) == person.id,
+                col(Membership.role) == Role.admin,
+                col(Membership.state) == MembershipState.accepted,
             )
         )
         is not None
@@ -49,7 +49,7 @@ def require_org_admin(session: Session, person: Person, organisation_id: str) ->
 
 def can_edit_event(session: Session, person: Person | None, event: Event) -> bool:
     organisers = session.scalars(
-        select(EventOrganiser.organisation_id).where(EventOrganiser.event_id == event.id)
+        select(col(EventOrganiser.organisation_id)).where(col(EventOrganiser.event_id) == event.id)
     )
     return any(is_org_admin(session, person, org_id) for org_id in organisers)
 
@@ -67,11 +67,11 @@ def can_edit_project(session: Session, person: Person | None, project: Project) 
         return True
     return (
         session.scalar(
-            select(Contribution.id).where(
-                Contribution.project_id == project.id,
-                Contribution.person_id == person.id,
-                Contribution.role == Role.admin,
-                Contribution.state == MembershipState.accepted,
+            select(col(Contribution.id)).where(
+                col(Contribution.project_id) == project.id,
+                col(Contribution.person_id) == person.id,
+                col(Contribution.role) == Role.admin,
+                col(Contribution.state) == MembershipState.accepted,
             )
         )
         is not None

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
+from sqlmodel import col, select
 
 from node.dbtypes import utcnow
 from node.errors import Forbidden, Invalid, NotFound
@@ -34,9 +34,7 @@ def create_project(session: Session, node: NodeContext, actor: Person, data: Pro
     session.add(project)
     session.flush()
     session.add(
-        Contribution(
-            project_id=project.id, person_id=actor.id, role=Role.admin, state="accepted"
-        )
+        Contribution(project_id=project.id, person_id=actor.id, role=Role.admin, state="accepted")
     )
     set_labels(session, "project", project.id, project.themes, project.tags)
     _publish(session, node, "Create", project)
@@ -85,9 +83,9 @@ def delete_project(session: Session, node: NodeContext, actor: Person, project: 
 def tombstone_projects_of(session: Session, node: NodeContext, organisation_id: str) -> None:
     for project in session.scalars(
         select(Project).where(
-            Project.organisation_id == organisation_id,
-            Project.deleted_at.is_(None),  # type: ignore[union-attr]
-            Project.origin.is_(None),  # type: ignore[union-attr]
+            col(Project.organisation_id) == organisation_id,
+            col(Project.deleted_at).is_(None),
+            col(Project.origin).is_(None),
         )
     ):
         _tombstone(session, node, project)
@@ -129,7 +127,7 @@ def _publish(session: Session, node: NodeContext, verb: str, project: Project) -
 def contribution_of(session: Session, project_id: str, person_id: str) -> Contribution | None:
     return session.scalar(
         select(Contribution).where(
-            Contribution.project_id == project_id, Contribution.person_id == person_id
+            col(Contribution.project_id) == project_id, col(Contribution.person_id) == person_id
         )
     )
 
