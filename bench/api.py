@@ -79,6 +79,7 @@ MAX_DURATION_S = 60.0
 MAX_CONNECTIONS = 256
 MAX_EVENTS = 200_000
 SERVER_START_TIMEOUT_S = 60.0
+TARGET = 0.25  # issue 2: the event endpoint at >= 0.25 of the floor on one worker
 
 
 # --- the generated territory ---------------------------------------------------------
@@ -442,19 +443,27 @@ def floor_app(db: Path) -> Any:
         conn = connection()
         theme = request.query_params.get("theme")
         limit = min(200, max(1, int(request.query_params.get("limit", "50"))))
-        now = dt.datetime.now(dt.UTC).replace(tzinfo=None).isoformat(sep=" ")
-        sql = EVENT_SQL + " WHERE e.deleted_at IS NULL AND e.ends_at >= ?"
+        now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M:%S.%f")  # as SQLAlchemy stores it
+        where = "e.deleted_at IS NULL AND e.ends_at >= ?"
         args: list[Any] = [now]
         if theme:
-            sql += (
+            where += (
                 " AND e.id IN (SELECT entity_id FROM label WHERE entity_type = 'event'"
                 " AND kind = 'theme' AND value = ?)"
             )
             args.append(theme)
-        sql += " ORDER BY e.starts_at, e.id LIMIT ?"
+        # the page of ids first, then the details of those rows only
+        sql = (
+            f"WITH page AS (SELECT e.id FROM event e WHERE {where}"
+            " ORDER BY e.starts_at, e.id LIMIT ?)"
+            f"{EVENT_SQL} JOIN page ON page.id = e.id ORDER BY e.starts_at, e.id"
+        )
         args.append(limit + 1)
         rows = conn.execute(sql, args).fetchall()
-        return JSONResponse({"items": out(conn, rows[:limit]), "next": None})
+        following = None
+        if len(rows) > limit:
+            following = f"{rows[limit - 1]['starts_at']}|{rows[limit - 1]['id']}"
+        return JSONResponse({"items": out(conn, rows[:limit]), "next": following})
 
     def healthz(request: Request) -> JSONResponse:
         return JSONResponse({"status": "ok"})
@@ -485,11 +494,22 @@ class Result:
     p50_ms: float
     p95_ms: float
     p99_ms: float
-    server_cpu: float = 0.0  # share of one CPU the server process used while measured
+    server_cpu_s: float = 0.0  # CPU time the server process used while measured
+    wall_s: float = 0.0  # the wall time over which server_cpu_s was taken
 
     @property
     def rps(self) -> float:
         return self.requests / self.seconds if self.seconds else 0.0
+
+    @property
+    def cpu_share(self) -> float:
+        """Share of one CPU the server used: well under 100 % means it was starved."""
+        return self.server_cpu_s / self.wall_s if self.wall_s else 0.0
+
+    @property
+    def per_cpu_second(self) -> float:
+        """Requests per CPU-second of the server: steadier than req/s on a busy machine."""
+        return self.requests / self.server_cpu_s if self.server_cpu_s else 0.0
 
 
 WRK_SCRIPT = """
@@ -656,7 +676,7 @@ class LoadGenerator:
                 "--seed",
                 str(self.seed),
             ]
-        cpu_before = cpu_seconds(server_pid)
+        cpu_before, wall_before = cpu_seconds(server_pid), time.perf_counter()
         completed = subprocess.run(
             command,
             capture_output=True,
@@ -665,7 +685,7 @@ class LoadGenerator:
             check=False,
             preexec_fn=pin_to(self.cpu),  # no threads in this process
         )
-        cpu_used = cpu_seconds(server_pid) - cpu_before
+        cpu_used, wall = cpu_seconds(server_pid) - cpu_before, time.perf_counter() - wall_before
         line = next((ln for ln in completed.stdout.splitlines() if ln.startswith("BENCH ")), None)
         if line is None:
             raise RuntimeError(
@@ -681,7 +701,8 @@ class LoadGenerator:
             p50_ms=figures["p50"] / 1000,
             p95_ms=figures["p95"] / 1000,
             p99_ms=figures["p99"] / 1000,
-            server_cpu=cpu_used / elapsed if elapsed else 0.0,
+            server_cpu_s=cpu_used,
+            wall_s=wall,
         )
 
 
@@ -831,6 +852,8 @@ def run(args: argparse.Namespace) -> int:
         raise SystemExit(f"--connections must be 1..{MAX_CONNECTIONS}")
     if not 0 < args.duration <= MAX_DURATION_S or not 0 <= args.warmup <= MAX_DURATION_S:
         raise SystemExit(f"--duration and --warmup are capped at {MAX_DURATION_S:.0f} s")
+    if not 1 <= args.rounds <= 5:
+        raise SystemExit("--rounds must be 1..5")
     if not 1 <= args.events <= MAX_EVENTS:
         raise SystemExit(f"--events must be 1..{MAX_EVENTS}")
     kind = args.loadgen
@@ -881,31 +904,43 @@ def run(args: argparse.Namespace) -> int:
             server("floor", territory.path, workdir, server_cpu) as (floor_port, _),
         ):
             check_same_answers(node_port, floor_port, territory)
-        print("       check: node and floor give the same answers (event, theme lists)\n")
+        print("       check: node and floor give the same answers (event, theme lists)")
+        print(f"    loadavg: {load_average()} (other work on the machine skews req/s)\n")
 
+        cases = [c for c in scenarios(territory, args.seed) if c.key in args.only]
         results: dict[tuple[str, str], Result] = {}
-        for scenario in scenarios(territory, args.seed):
-            paths_file = workdir / f"{scenario.key}.paths"
-            paths_file.write_text("\n".join(scenario.paths) + "\n")
-            for name in ("node", "floor"):
-                with server(name, territory.path, workdir, server_cpu) as (port, pid):
-                    if args.warmup:
-                        loadgen.run(port, paths_file, args.warmup, pid)
-                    result = loadgen.run(port, paths_file, args.duration, pid)
-                results[(scenario.key, name)] = result
-                print(
-                    f"  {scenario.key:<5} {name:<5} {result.rps:8.0f} req/s  "
-                    f"p50 {result.p50_ms:6.1f} ms  p95 {result.p95_ms:6.1f} ms  "
-                    f"errors {result.errors}",
-                    flush=True,
-                )
+        for round_ in range(1, args.rounds + 1):
+            for case in cases:
+                paths_file = workdir / f"{case.key}.paths"
+                paths_file.write_text("\n".join(case.paths) + "\n")
+                for name in ("node", "floor"):
+                    with server(name, territory.path, workdir, server_cpu) as (port, pid):
+                        if args.warmup:
+                            loadgen.run(port, paths_file, args.warmup, pid)
+                        result = loadgen.run(port, paths_file, args.duration, pid)
+                    best = results.get((case.key, name))
+                    if best is None or result.rps > best.rps:
+                        results[(case.key, name)] = result
+                    print(
+                        f"  round {round_}  {case.key:<5} {name:<5} {result.rps:6.0f} req/s  "
+                        f"p50 {result.p50_ms:6.1f} ms  p95 {result.p95_ms:6.1f} ms  "
+                        f"errors {result.errors:<3} server CPU {result.cpu_share:4.0%}",
+                        flush=True,
+                    )
 
-        print_table(scenarios(territory, args.seed), results, loadgen, args)
+        print_table(cases, results, loadgen, args)
         if args.keep:
             kept = Path(args.keep)
             shutil.copy(territory.path, kept)
             print(f"\nterritory kept at {kept}")
     return 0
+
+
+def load_average() -> str:
+    try:
+        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    except OSError:
+        return "unknown"
 
 
 def print_table(
@@ -914,22 +949,35 @@ def print_table(
     loadgen: LoadGenerator,
     args: argparse.Namespace,
 ) -> None:
-    print(f"\n{args.connections} connections, {args.duration:g} s each, {loadgen.kind}\n")
-    print("| endpoint | server | req/s | p50 ms | p95 ms | p99 ms | errors | server CPU |")
-    print("|---|---|---:|---:|---:|---:|---:|---:|")
+    best = f", best of {args.rounds} rounds" if args.rounds > 1 else ""
+    print(
+        f"\n{loadgen.kind}, {args.connections} connections, {args.warmup:g} s warm-up + "
+        f"{args.duration:g} s per server{best}\n"
+    )
+    print(
+        "| endpoint | server | req/s | p50 ms | p95 ms | p99 ms | errors | server CPU "
+        "| req per CPU-s |"
+    )
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|")
     for case in cases:
         for name in ("node", "floor"):
             r = results[(case.key, name)]
             print(
                 f"| {case.title} | {name} | {r.rps:.0f} | {r.p50_ms:.1f} | {r.p95_ms:.1f} "
-                f"| {r.p99_ms:.1f} | {r.errors} | {r.server_cpu:.0%} |"
+                f"| {r.p99_ms:.1f} | {r.errors} | {r.cpu_share:.0%} | {r.per_cpu_second:.0f} |"
             )
     print()
     for case in cases:
         node, floor = results[(case.key, "node")], results[(case.key, "floor")]
         ratio = node.rps / floor.rps if floor.rps else 0.0
-        target = "  (target ≥ 0.25: " + ("met)" if ratio >= 0.25 else "NOT met)")
-        print(f"node/floor {case.key:<5}: {ratio:.2f}" + (target if case.key == "event" else ""))
+        per_cpu = node.per_cpu_second / floor.per_cpu_second if floor.per_cpu_second else 0.0
+        verdict = ""
+        if case.key == "event":
+            verdict = "  target ≥ 0.25: " + ("met" if ratio >= TARGET else "NOT met")
+        print(
+            f"node/floor {case.key:<5}: {ratio:.2f} in req/s, {per_cpu:.2f} in req per CPU-s"
+            + verdict
+        )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -975,6 +1023,8 @@ def main(argv: list[str] | None = None) -> int:
         action="store_false",
         help="do not pin the server and the load generator to separate CPUs",
     )
+    parser.add_argument("--rounds", type=int, default=1, help="repeat, keep the best (max 5)")
+    parser.add_argument("--only", nargs="+", choices=["event", "list"], default=["event", "list"])
     parser.add_argument("--keep", metavar="FILE", help="copy the generated SQLite file here")
     return run(parser.parse_args(argv))
 

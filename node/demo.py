@@ -141,9 +141,7 @@ def event_times(record: EventData, day: date, zone: ZoneInfo) -> tuple[datetime,
         day + timedelta(days=record["day_offset"]), time.fromisoformat(record["start"]), zone
     )
     # Add the duration in absolute time: an event across a DST change lasts what it says.
-    ends = (local.astimezone(UTC) + timedelta(minutes=record["duration_minutes"])).astimezone(
-        zone
-    )
+    ends = (local.astimezone(UTC) + timedelta(minutes=record["duration_minutes"])).astimezone(zone)
     return local, ends
 
 
@@ -261,7 +259,7 @@ class _Loader:
         return len(pairs)
 
     def _follows(self) -> int:
-        """Each person follows three organisations besides the ones they run."""
+        """Each person follows three organisations (spread deterministically)."""
         orgs = list(self.organisations.values())
         pairs = [
             (person, orgs[(index * 2 + k) % len(orgs)])

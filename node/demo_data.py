@@ -424,7 +424,11 @@ _FERME_EN_HAUT: PlaceData = {
 
 PEOPLE: list[PersonData] = [
     # administrators of organisations
-    {"key": "camille", "name": "Camille Delattre", "email": "camille.delattre@demo.maillon.example"},
+    {
+        "key": "camille",
+        "name": "Camille Delattre",
+        "email": "camille.delattre@demo.maillon.example",
+    },
     {"key": "karim", "name": "Karim Benali", "email": "karim.benali@demo.maillon.example"},
     {"key": "sophie", "name": "Sophie Vandamme", "email": "sophie.vandamme@demo.maillon.example"},
     {"key": "thomas", "name": "Thomas Lefebvre", "email": "thomas.lefebvre@demo.maillon.example"},

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Annotated, Any, Self
+from typing import Annotated, Any, Self, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from pydantic import (
@@ -18,9 +18,12 @@ from pydantic import (
     ConfigDict,
     EmailStr,
     Field,
+    ValidationInfo,
     create_model,
+    field_validator,
     model_validator,
 )
+from pydantic.fields import FieldInfo
 
 from node.models import EventStatus, JoinMode, LegalForm, OrganisationKind, ProjectStage
 from node.themes import THEMES, normalise_tags
@@ -80,6 +83,31 @@ def _iso_datetime(value: Any) -> Any:
     return value
 
 
+#: Years a date-time may have. Wide enough for every event, narrow enough that reading a
+#: naive time in a zone or converting to UTC never leaves the range of ``datetime``.
+FIRST_YEAR, LAST_YEAR = 1970, 2199
+
+
+def _moment_range(value: datetime) -> datetime:
+    if not FIRST_YEAR <= value.year <= LAST_YEAR:
+        raise ValueError(f"must be between {FIRST_YEAR} and {LAST_YEAR}")
+    return value
+
+
+def _storable(value: Any) -> None:
+    """Refuse NUL characters anywhere: no database stores them (PostgreSQL errors)."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise ValueError("NUL characters are not allowed")
+    elif isinstance(value, list | tuple | set):
+        for item in value:
+            _storable(item)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _storable(key)
+            _storable(item)
+
+
 def _siren(value: str) -> str:
     """SIREN: 9 digits whose Luhn checksum is valid (La Poste's 356000000 excepted)."""
     digits = value.replace(" ", "")
@@ -114,12 +142,20 @@ Tags = Annotated[
     list[Annotated[str, Field(max_length=60)]], Field(max_length=30), AfterValidator(_tags)
 ]
 TimeZone = Annotated[str, Field(max_length=64), AfterValidator(_timezone)]
-Moment = Annotated[datetime, BeforeValidator(_iso_datetime)]
+Moment = Annotated[datetime, BeforeValidator(_iso_datetime), AfterValidator(_moment_range)]
 ObjectId = Annotated[str, Field(min_length=1, max_length=36, pattern=r"^[0-9a-f-]+$")]
+#: ``origin`` filters: ``local`` or the host (and port) of a peer node.
+ORIGIN_PATTERN = r"^[A-Za-z0-9.:\[\]-]+$"
 
 
 class Input(BaseModel):
     model_config = ConfigDict(extra="forbid", str_max_length=MAX_DESCRIPTION)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_nul(cls, value: Any) -> Any:
+        _storable(value)
+        return value
 
 
 class PlaceIn(Input):
@@ -129,13 +165,22 @@ class PlaceIn(Input):
     city: Annotated[Text, Field(max_length=200)] | None = None
     country: Annotated[Text, Field(max_length=60)] | None = None
     latitude: Annotated[float, Field(ge=-90, le=90, allow_inf_nan=False)] | None = None
-    longitude: Annotated[float, Field(ge=-180, le=180, allow_inf_nan=False)] | None = None
+    longitude: Annotated[float, Field(ge=-180, le=180, allow_inf_nan=False)] | None = Field(
+        default=None, validate_default=True
+    )
+
+    @field_validator("longitude", mode="after")
+    @classmethod
+    def _coordinates_together(cls, value: float | None, info: ValidationInfo) -> float | None:
+        if "latitude" in info.data and (info.data["latitude"] is None) != (value is None):
+            raise ValueError("latitude and longitude go together")
+        return value
 
     @model_validator(mode="after")
-    def _coordinates_together(self) -> Self:
-        if (self.latitude is None) != (self.longitude is None):
-            raise ValueError("latitude and longitude go together")
-        if not any((self.name, self.street, self.postal_code, self.city, self.latitude)):
+    def _somewhere(self) -> Self:
+        if not (self.name or self.street or self.postal_code or self.city) and (
+            self.latitude is None
+        ):
             raise ValueError("a place needs an address, a city or coordinates")
         return self
 
@@ -189,21 +234,29 @@ class EventIn(Input):
     timezone: TimeZone | None = None
     description: Description = ""
     place: PlaceIn | None = None
-    online_url: Url | None = None
+    online_url: Url | None = Field(default=None, validate_default=True)
     capacity: Annotated[int, Field(ge=1, le=1_000_000)] | None = None
     join_mode: JoinMode = JoinMode.free
-    external_participation_url: Url | None = None
+    external_participation_url: Url | None = Field(default=None, validate_default=True)
     status: EventStatus = EventStatus.confirmed
     themes: Themes = []
     tags: Tags = []
 
-    @model_validator(mode="after")
-    def _consistent(self) -> Self:
-        if self.place is None and self.online_url is None:
+    # Field validators (not a model validator) so that the 422 names the field to fix;
+    # each runs only when the field it depends on passed (it is then in ``info.data``).
+    @field_validator("online_url", mode="after")
+    @classmethod
+    def _somewhere(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None and "place" in info.data and info.data["place"] is None:
             raise ValueError("an event needs a place, an online_url, or both")
-        if self.join_mode == JoinMode.external and not self.external_participation_url:
+        return value
+
+    @field_validator("external_participation_url", mode="after")
+    @classmethod
+    def _registration(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if not value and info.data.get("join_mode") == JoinMode.external:
             raise ValueError("join_mode 'external' needs an external_participation_url")
-        return self
+        return value
 
 
 class ProjectIn(Input):
@@ -216,14 +269,24 @@ class ProjectIn(Input):
     place: PlaceIn | None = None
 
 
+def _optional(info: FieldInfo) -> Any:
+    """The field's type with its constraints and validators, or ``None``."""
+    annotation: Any = info.annotation
+    if info.metadata:
+        annotation = cast(Any, Annotated)[(annotation, *info.metadata)]
+    return annotation | None
+
+
 def partial(model: type[Input]) -> type[Input]:
-    """The same fields, all optional: the body of a PATCH (merged, then validated whole)."""
+    """The same fields, all optional: the body of a PATCH (merged, then validated whole).
+
+    Each given field is checked on its own as in ``model`` (type, constraints, validators)
+    so a PATCH accepts exactly what a POST would; rules across fields run on the merge.
+    """
     fields: dict[str, Any] = {
-        name: (info.annotation | None, None) for name, info in model.model_fields.items()
+        name: (_optional(info), None) for name, info in model.model_fields.items()
     }
-    return create_model(  # type: ignore[call-overload, no-any-return]
-        f"{model.__name__}Patch", __base__=Input, **fields
-    )
+    return create_model(f"{model.__name__}Patch", __base__=Input, **fields)
 
 
 OrganisationPatch = partial(OrganisationIn)

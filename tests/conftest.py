@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 from sqlmodel import SQLModel
@@ -18,6 +19,7 @@ from sqlmodel import SQLModel
 from node.api.app import create_app
 from node.db import make_engine, migrate
 from node.runtime import Runtime, build_runtime
+from node.services import accounts
 from node.settings import Settings
 
 PUBLIC_URL = "http://lille.test"
@@ -28,6 +30,15 @@ def _pg_url(url: str) -> str:
     if url.startswith("postgresql://"):
         return "postgresql+psycopg://" + url.removeprefix("postgresql://")
     return url
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _cheap_password_hashing() -> Iterator[None]:
+    """argon2 with its production cost is most of a test's time; the tests hash weakly."""
+    saved = accounts._hasher
+    accounts._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    yield
+    accounts._hasher = saved
 
 
 @pytest.fixture(scope="session")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel
 
 from node.api import deps
@@ -13,7 +13,7 @@ from node.schemas import AccountIn, LoginIn, PasswordChangeIn, ProfileIn
 from node.services import accounts
 from node.services.common import get_live
 
-router = APIRouter(tags=["accounts"])
+router = APIRouter(tags=["accounts"], dependencies=[Depends(deps.known_path_ids)])
 
 
 class TokenOut(BaseModel):

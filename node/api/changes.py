@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from node.api import deps
 from node.api.representations import events_out, organisations_out, person_out, projects_out
@@ -44,7 +45,9 @@ _MODELS: dict[str, type[Stored]] = {
 @router.get("/changes", response_model=ChangesOut)
 def changes(
     request: Request,
-    since: Annotated[int, Query(ge=0, description="the `next` of the previous answer")] = 0,
+    since: Annotated[
+        int, Query(ge=0, le=2**63 - 1, description="the `next` of the previous answer")
+    ] = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> ChangesOut:
     """Public changes after `since`, oldest first, with each object's current state.
@@ -56,8 +59,8 @@ def changes(
         activities = list(
             session.scalars(
                 select(Activity)
-                .where(Activity.seq > since, Activity.public.is_(True))  # type: ignore[operator, attr-defined]
-                .order_by(Activity.seq)  # type: ignore[arg-type]
+                .where(col(Activity.seq) > since, col(Activity.public).is_(True))
+                .order_by(col(Activity.seq))
                 .limit(limit)
             )
         )
@@ -89,7 +92,9 @@ def _current(session: Session, activities: list[Activity]) -> dict[tuple[str, st
             continue
         rows = list(
             session.scalars(
-                select(model).where(model.id.in_(ids), model.deleted_at.is_(None))  # type: ignore[attr-defined, union-attr]
+                select(model).where(
+                    col(model.id).in_(ids), col(model.deleted_at).is_(None)
+                )
             )
         )
         outs: list[Any]

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
+
 from fastapi import Request
 from sqlalchemy.orm import Session
 
-from node.errors import Unauthenticated
+from node.errors import NotFound, Unauthenticated
 from node.models import Person
 from node.runtime import Runtime
 from node.services.accounts import person_for_token
@@ -14,6 +16,20 @@ from node.services.accounts import person_for_token
 def runtime(request: Request) -> Runtime:
     node: Runtime = request.app.state.runtime
     return node
+
+
+#: The shape of every stored object's id (see ``node.ids``; ``schemas.ObjectId`` alike).
+_ID = re.compile(r"[0-9a-f-]{1,36}")
+
+
+def known_path_ids(request: Request) -> None:
+    """404 for a path id no object can have (SQL fragments, NUL bytes, 10 kB ids…).
+
+    A router dependency: it runs before the body is read and before any query.
+    """
+    for name, value in request.path_params.items():
+        if name.endswith("_id") and not _ID.fullmatch(str(value)):
+            raise NotFound(f"no such {name.removesuffix('_id')}")
 
 
 def bearer_token(request: Request) -> str | None:

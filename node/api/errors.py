@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -35,7 +36,7 @@ def error_response(
     code: str,
     message: str,
     fields: dict[str, str] | None = None,
-    headers: dict[str, str] | None = None,
+    headers: Mapping[str, str] | None = None,
 ) -> JSONResponse:
     body: dict[str, Any] = {"code": code, "message": message}
     if fields:
@@ -57,9 +58,9 @@ async def _validation(request: Request, exc: Exception) -> JSONResponse:
         return error_response(400, "malformed_json", "the body is not valid JSON")
     fields: dict[str, str] = {}
     for error in errors:
-        message = str(error.get("msg", "invalid"))
+        message = str(error.get("msg", "invalid")).removeprefix("Value error, ")
         fields.setdefault(_field_name(tuple(error.get("loc", ()))), message)
-    first = next(iter(fields.items()))
+    first = next(iter(fields.items()), ("body", "invalid"))
     return error_response(422, "invalid", f"{first[0]}: {first[1]}", fields)
 
 

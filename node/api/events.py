@@ -6,9 +6,10 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel
 from sqlalchemy import select
+from sqlmodel import col
 
 from node.api import deps
 from node.api.listing import after, labelled, ordered
@@ -18,12 +19,12 @@ from node.api.representations import EventOut, Page, events_out
 from node.dbtypes import utcnow
 from node.errors import Invalid
 from node.models import Event, EventOrganiser, Participation, ParticipationState, Person
-from node.schemas import EventIn, EventPatch, ObjectId, Tags, Themes
+from node.schemas import ORIGIN_PATTERN, EventIn, EventPatch, Input, ObjectId, Tags, Themes
 from node.services import events as service
 from node.services.common import get_live
 from node.services.permissions import require_event_editor
 
-router = APIRouter(prefix="/events", tags=["events"])
+router = APIRouter(prefix="/events", tags=["events"], dependencies=[Depends(deps.known_path_ids)])
 
 
 class When(StrEnum):
@@ -39,7 +40,7 @@ def list_events(
     theme: Annotated[Themes, Query()] = [],  # noqa: B006 (FastAPI reads, never mutates)
     tag: Annotated[Tags, Query()] = [],  # noqa: B006
     when: When = When.upcoming,
-    origin: Annotated[str | None, Query(max_length=255)] = None,
+    origin: Annotated[str | None, Query(max_length=255, pattern=ORIGIN_PATTERN)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Annotated[str | None, Query(max_length=500)] = None,
 ) -> Page[EventOut]:
@@ -48,36 +49,38 @@ def list_events(
     Filter by organiser, theme(s) (any of), tag(s) (any of), origin (`local` or a host).
     """
     node = deps.runtime(request)
-    query = select(Event).where(Event.deleted_at.is_(None))  # type: ignore[union-attr]
+    query = select(Event).where(col(Event.deleted_at).is_(None))
     now = utcnow()
     if when == When.upcoming:
-        query = query.where(Event.ends_at >= now)
+        query = query.where(col(Event.ends_at) >= now)
     elif when == When.past:
-        query = query.where(Event.ends_at < now)
+        query = query.where(col(Event.ends_at) < now)
     if organisation_id:
         query = query.where(
-            Event.id.in_(  # type: ignore[attr-defined]
-                select(EventOrganiser.event_id).where(
-                    EventOrganiser.organisation_id == organisation_id
+            col(Event.id).in_(
+                select(col(EventOrganiser.event_id)).where(
+                    col(EventOrganiser.organisation_id) == organisation_id
                 )
             )
         )
     if theme:
-        query = query.where(Event.id.in_(labelled("event", "theme", theme)))  # type: ignore[attr-defined]
+        query = query.where(col(Event.id).in_(labelled("event", "theme", theme)))
     if tag:
-        query = query.where(Event.id.in_(labelled("event", "tag", tag)))  # type: ignore[attr-defined]
+        query = query.where(col(Event.id).in_(labelled("event", "tag", tag)))
     if origin == "local":
-        query = query.where(Event.origin.is_(None))  # type: ignore[union-attr]
+        query = query.where(col(Event.origin).is_(None))
     elif origin:
-        query = query.where(Event.origin == origin)
+        query = query.where(col(Event.origin) == origin)
     descending = when == When.past
-    columns = [Event.starts_at, Event.id]
+    columns = [col(Event.starts_at), col(Event.id)]
     if cursor:
         moment, last_id = decode_cursor(cursor, 2)
         try:
-            starts = datetime.fromisoformat(str(moment))
+            starts = datetime.fromisoformat(moment)
         except ValueError:
             raise Invalid("cursor", "not a cursor this node gave") from None
+        if starts.tzinfo is None:
+            raise Invalid("cursor", "not a cursor this node gave")
         query = query.where(after(columns, [starts, last_id], descending))
     query = ordered(query, columns, descending).limit(limit + 1)
     with node.transaction() as session:
@@ -145,7 +148,7 @@ class ParticipantOut(BaseModel):
     registered: datetime
 
 
-class DecisionIn(BaseModel):
+class DecisionIn(Input):
     state: ParticipationState
 
 
@@ -182,9 +185,9 @@ def participants(event_id: str, request: Request) -> list[ParticipantOut]:
         require_event_editor(session, person, event)
         rows = session.execute(
             select(Participation, Person)
-            .join(Person, Person.id == Participation.person_id)  # type: ignore[arg-type]
-            .where(Participation.event_id == event.id)
-            .order_by(Participation.created)  # type: ignore[arg-type]
+            .join(Person, col(Person.id) == col(Participation.person_id))
+            .where(col(Participation.event_id) == event.id)
+            .order_by(col(Participation.created))
         )
         return [
             ParticipantOut(person_id=p.id, name=p.name, state=r.state, registered=r.created)

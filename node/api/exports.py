@@ -7,24 +7,23 @@ import re
 from collections.abc import Callable, Iterator
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response, StreamingResponse
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from node.api import deps
-from node.api.ical import FeedRow, calendar, feed_query
+from node.api.ical import FeedRow, calendar, feed_etag, feed_query
 from node.api.listing import labelled
 from node.api.opendata import COLLECTIONS, Collection, Record, chunks, csv_lines, geojson_text
 from node.dbtypes import utcnow
 from node.errors import NotFound
 from node.models import Event, EventOrganiser, Organisation, Territory
-from node.runtime import Runtime
 from node.schemas import ObjectId, Tags, Themes
 from node.services.common import get_live
 
-router = APIRouter(tags=["exports"])
+router = APIRouter(tags=["exports"], dependencies=[Depends(deps.known_path_ids)])
 
 
 class CalendarResponse(Response):
@@ -47,16 +46,29 @@ def _disposition(filename: str) -> dict[str, str]:
     return {"Content-Disposition": f'attachment; filename="{filename}"'}
 
 
-def _feed(node: Runtime, session: Session, name: str, query: Any) -> bytes:
-    now = utcnow()
+def _matches(request: Request, etag: str) -> bool:
+    """Whether ``If-None-Match`` names this validator (weak comparison, RFC 9110)."""
+    wanted = {
+        t.strip().removeprefix("W/") for t in request.headers.get("if-none-match", "").split(",")
+    }
+    return "*" in wanted or etag.removeprefix("W/") in wanted
+
+
+def _feed(request: Request, session: Session, query: Any, name: str, filename: str) -> Response:
+    """The calendar of the events ``query`` selects; 304 when the client's copy is current.
+
+    Rendering is what costs (the icalendar library takes milliseconds per event),
+    so the validator is computed from the rows first.
+    """
+    node = deps.runtime(request)
+    zone, language = node.context.timezone, node.settings.language
     rows = [FeedRow(*row) for row in session.execute(query)]
-    return calendar(
-        rows,
-        name=name,
-        timezone=node.context.timezone,
-        language=node.settings.language,
-        stamp=now,
-    )
+    etag = feed_etag(rows, name, zone, language)
+    headers = {"ETag": etag} | _disposition(filename)
+    if _matches(request, etag):
+        return Response(status_code=304, headers={"ETag": etag})
+    body = calendar(rows, name=name, timezone=zone, language=language, stamp=utcnow())
+    return CalendarResponse(body, headers=headers)
 
 
 def _organised_by(organisation_id: str) -> Any:
@@ -71,7 +83,7 @@ def agenda(
     theme: Annotated[Themes, Query()] = [],  # noqa: B006 (FastAPI reads, never mutates)
     tag: Annotated[Tags, Query()] = [],  # noqa: B006
     organisation_id: Annotated[ObjectId | None, Query()] = None,
-) -> CalendarResponse:
+) -> Response:
     """The node's agenda as an iCalendar feed (RFC 5545) to subscribe to.
 
     Upcoming events and those of the last 30 days, local and remote, cancelled ones
@@ -92,24 +104,20 @@ def agenda(
             select(col(Territory.name)).order_by(col(Territory.created)).limit(1)
         )
         name = f"{territory or node.urls.host} — agenda"
-        body = _feed(node, session, name, query)
-    return CalendarResponse(body, headers=_disposition("events.ics"))
+        return _feed(request, session, query, name, "events.ics")
 
 
 @router.get("/organisations/{organisation_id}/events.ics", response_class=CalendarResponse)
-def organisation_agenda(organisation_id: str, request: Request) -> CalendarResponse:
+def organisation_agenda(organisation_id: str, request: Request) -> Response:
     """The events an organisation organises or co-organises, as an iCalendar feed.
 
     Same window and content as `GET /events.ics`; 404 for an unknown organisation,
     410 for a deleted one.
     """
-    node = deps.runtime(request)
-    with node.transaction() as session:
+    with deps.runtime(request).transaction() as session:
         org = get_live(session, Organisation, organisation_id)
         query = feed_query(utcnow()).where(col(Event.id).in_(_organised_by(org.id)))
-        body = _feed(node, session, org.name, query)
-        filename = f"{_filename(org.username)}-events.ics"
-    return CalendarResponse(body, headers=_disposition(filename))
+        return _feed(request, session, query, org.name, f"{_filename(org.username)}-events.ics")
 
 
 # --- open data -----------------------------------------------------------------------

@@ -8,16 +8,16 @@ from collections import deque
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from node.errors import DomainError, RateLimited
-
-
-class PayloadTooLarge(DomainError):
-    status = 413
-    code = "too_large"
+from node.errors import RateLimited
 
 
 class BodyLimit:
-    """Refuse bodies over ``max_bytes``: by Content-Length up front, else while reading."""
+    """Refuse bodies over ``max_bytes`` with a JSON 413.
+
+    With a Content-Length the check is up front (the server never delivers more than it
+    declares). Without one (chunked), the body is read here, at most ``max_bytes`` of it
+    held, then handed on: a 413 can only be answered before the app starts reading.
+    """
 
     def __init__(self, app: ASGIApp, max_bytes: int) -> None:
         self.app = app
@@ -27,28 +27,37 @@ class BodyLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        declared: int | None = None
         for name, value in scope.get("headers", []):
             if name == b"content-length":
                 try:
                     declared = int(value)
                 except ValueError:
-                    declared = 0
-                if declared > self.max_bytes:
-                    await _refuse(send, self.max_bytes)
-                    return
+                    declared = None
+        if declared is not None and declared >= 0:
+            if declared > self.max_bytes:
+                await _refuse(send, self.max_bytes)
+                return
+            await self.app(scope, receive, send)
+            return
+        buffered: list[Message] = []
         seen = 0
-        limit = self.max_bytes
-
-        async def limited() -> Message:
-            nonlocal seen
+        while True:
             message = await receive()
-            if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
-                if seen > limit:
-                    raise PayloadTooLarge(f"the body is larger than {limit} bytes")
-            return message
+            buffered.append(message)
+            if message["type"] != "http.request":
+                break
+            seen += len(message.get("body", b""))
+            if seen > self.max_bytes:
+                await _refuse(send, self.max_bytes)
+                return
+            if not message.get("more_body", False):
+                break
 
-        await self.app(scope, limited, send)
+        async def replay() -> Message:
+            return buffered.pop(0) if buffered else await receive()
+
+        await self.app(scope, replay, send)
 
 
 async def _refuse(send: Send, limit: int) -> None:

@@ -5,16 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, or_, select
+from sqlmodel import col
 
 from node.models import Label
 
 
 def labelled(entity_type: str, kind: str, values: list[str]) -> Any:
     """Ids of the objects carrying any of these themes or tags."""
-    return select(Label.entity_id).where(
-        Label.entity_type == entity_type,
-        Label.kind == kind,
-        Label.value.in_(values),  # type: ignore[attr-defined]
+    return select(col(Label.entity_id)).where(
+        col(Label.entity_type) == entity_type,
+        col(Label.kind) == kind,
+        col(Label.value).in_(values),
     )
 
 

@@ -27,7 +27,7 @@ from node.api.ical import html_to_text
 from node.models import Event, EventOrganiser, Organisation, Place, Project, Stored
 from node.runtime import Runtime
 
-CHUNK = 1000
+CHUNK = 500  # rows per query; also the size of the organisers IN list (old SQLite: 999)
 LIST_SEPARATOR = "|"
 #: a spreadsheet reads a cell starting with one of these as a formula (CSV injection)
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -36,10 +36,14 @@ Cell = str | int | float | list[str] | None
 Record = dict[str, Cell]
 Fetch = Callable[[Session, str, int], list[Record]]
 
-HEAD = ("id", "url", "origin", "name")
-PLACE = ("place_name", "street", "postal_code", "city", "insee_code", "country",
-         "latitude", "longitude")
-TAIL = ("created", "updated")
+HEAD = "id url origin name"
+PLACE = "place_name street postal_code city insee_code country latitude longitude"
+TAIL = "created updated"
+
+
+def _columns(*groups: str) -> tuple[str, ...]:
+    """Column names, given as groups of space-separated words."""
+    return tuple(name for group in groups for name in group.split())
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,7 +117,7 @@ def _organiser_names(session: Session, event_ids: list[str]) -> dict[str, list[s
 
 def _events(session: Session, after: str, limit: int) -> list[Record]:
     rows = session.execute(
-        select(Event, Place, Organisation)
+        select(Event, Place, col(Organisation.name))
         .outerjoin(Place, col(Place.id) == col(Event.place_id))
         .outerjoin(Organisation, col(Organisation.id) == col(Event.organisation_id))
         .where(col(Event.deleted_at).is_(None), col(Event.id) > after)
@@ -122,9 +126,8 @@ def _events(session: Session, after: str, limit: int) -> list[Record]:
     ).all()
     organisers = _organiser_names(session, [event.id for event, _, _ in rows])
     records = []
-    for event, place, org in rows:
+    for event, place, main in rows:
         zone = ZoneInfo(event.timezone)
-        main = org.name if org else None
         head, where = _common(event, event.name, place)
         records.append(
             head
@@ -150,7 +153,7 @@ def _events(session: Session, after: str, limit: int) -> list[Record]:
 
 def _projects(session: Session, after: str, limit: int) -> list[Record]:
     rows = session.execute(
-        select(Project, Place, Organisation)
+        select(Project, Place, col(Organisation.name))
         .outerjoin(Place, col(Place.id) == col(Project.place_id))
         .outerjoin(Organisation, col(Organisation.id) == col(Project.organisation_id))
         .where(col(Project.deleted_at).is_(None), col(Project.id) > after)
@@ -158,13 +161,13 @@ def _projects(session: Session, after: str, limit: int) -> list[Record]:
         .limit(limit)
     ).all()
     records = []
-    for project, place, org in rows:
+    for project, place, main in rows:
         head, where = _common(project, project.name, place)
         records.append(
             head
             | {
                 "organisation_id": project.organisation_id,
-                "organisation": org.name if org else None,
+                "organisation": main,
                 "stage": project.stage,
                 "description": html_to_text(project.description),
                 "themes": list(project.themes),
@@ -178,21 +181,23 @@ def _projects(session: Session, after: str, limit: int) -> list[Record]:
 COLLECTIONS: dict[str, Collection] = {
     "organisations": Collection(
         "organisations",
-        (*HEAD, "kind", "legal_form", "siren", "rna", "website", "description", "themes",
-         "tags", *PLACE, *TAIL),
+        _columns(HEAD, "kind legal_form siren rna website description themes tags", PLACE, TAIL),
         _organisations,
     ),
     "events": Collection(
         "events",
-        (*HEAD, "organisation_id", "organisation", "organisers", "starts_at", "ends_at",
-         "timezone", "status", "online_url", "capacity", "join_mode", "description",
-         "themes", "tags", *PLACE, *TAIL),
+        _columns(
+            HEAD,
+            "organisation_id organisation organisers starts_at ends_at timezone status",
+            "online_url capacity join_mode description themes tags",
+            PLACE,
+            TAIL,
+        ),
         _events,
     ),
     "projects": Collection(
         "projects",
-        (*HEAD, "organisation_id", "organisation", "stage", "description", "themes", "tags",
-         *PLACE, *TAIL),
+        _columns(HEAD, "organisation_id organisation stage description themes tags", PLACE, TAIL),
         _projects,
     ),
 }
@@ -267,7 +272,9 @@ def geojson_text(batches: Iterator[list[Record]]) -> Iterator[str]:
     for records in batches:
         parts = []
         for record in records:
-            text = json.dumps(feature(record), ensure_ascii=False, allow_nan=False)
+            text = json.dumps(
+                feature(record), ensure_ascii=False, allow_nan=False, separators=(",", ":")
+            )
             parts.append(separator + text)
             separator = ","
         yield "".join(parts)

@@ -4,23 +4,41 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response
-from pydantic import BaseModel, Field
+from fastapi import APIRouter, Depends, Query, Request, Response
+from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from node.api import deps
 from node.api.listing import after, labelled, ordered
 from node.api.pagination import decode_cursor, encode_cursor
 from node.api.patching import merge
 from node.api.representations import OrganisationOut, Page, organisations_out
-from node.models import Membership, Organisation, OrganisationKind, Person, Role
-from node.schemas import OrganisationIn, OrganisationPatch, Tags, Themes
+from node.models import (
+    Membership,
+    MembershipState,
+    Organisation,
+    OrganisationKind,
+    Person,
+    Role,
+)
+from node.schemas import (
+    ORIGIN_PATTERN,
+    Input,
+    ObjectId,
+    OrganisationIn,
+    OrganisationPatch,
+    Tags,
+    Themes,
+)
 from node.services import organisations as service
 from node.services.common import get_live
-from node.services.permissions import is_org_admin
+from node.services.permissions import is_org_admin, require_local, require_org_admin
 
-router = APIRouter(prefix="/organisations", tags=["organisations"])
+router = APIRouter(
+    prefix="/organisations", tags=["organisations"], dependencies=[Depends(deps.known_path_ids)]
+)
 
 
 @router.get("", response_model=Page[OrganisationOut])
@@ -29,31 +47,33 @@ def list_organisations(
     theme: Annotated[Themes, Query()] = [],  # noqa: B006 (FastAPI reads, never mutates)
     tag: Annotated[Tags, Query()] = [],  # noqa: B006
     kind: OrganisationKind | None = None,
-    origin: Annotated[str | None, Query(max_length=255)] = None,
+    origin: Annotated[str | None, Query(max_length=255, pattern=ORIGIN_PATTERN)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Annotated[str | None, Query(max_length=500)] = None,
 ) -> Page[OrganisationOut]:
     """Organisations by name; filter by theme(s), tag(s), kind, origin (`local` or a host)."""
     node = deps.runtime(request)
-    query = select(Organisation).where(Organisation.deleted_at.is_(None))  # type: ignore[union-attr]
+    query = select(Organisation).where(col(Organisation.deleted_at).is_(None))
     if theme:
-        query = query.where(Organisation.id.in_(labelled("organisation", "theme", theme)))  # type: ignore[attr-defined]
+        query = query.where(col(Organisation.id).in_(labelled("organisation", "theme", theme)))
     if tag:
-        query = query.where(Organisation.id.in_(labelled("organisation", "tag", tag)))  # type: ignore[attr-defined]
+        query = query.where(col(Organisation.id).in_(labelled("organisation", "tag", tag)))
     if kind:
-        query = query.where(Organisation.kind == kind.value)
+        query = query.where(col(Organisation.kind) == kind.value)
     if origin == "local":
-        query = query.where(Organisation.origin.is_(None))  # type: ignore[union-attr]
+        query = query.where(col(Organisation.origin).is_(None))
     elif origin:
-        query = query.where(Organisation.origin == origin)
-    columns = [Organisation.name, Organisation.id]
+        query = query.where(col(Organisation.origin) == origin)
+    columns = [col(Organisation.name), col(Organisation.id)]
     if cursor:
         query = query.where(after(columns, decode_cursor(cursor, 2), descending=False))
     query = ordered(query, columns, descending=False).limit(limit + 1)
     with node.transaction() as session:
         rows = list(session.scalars(query))
         items = organisations_out(session, rows[:limit])
-    following = encode_cursor([rows[limit - 1].name, rows[limit - 1].id]) if len(rows) > limit else None
+    following = None
+    if len(rows) > limit:
+        following = encode_cursor([rows[limit - 1].name, rows[limit - 1].id])
     return Page[OrganisationOut](items=items, next=following)
 
 
@@ -83,6 +103,8 @@ def update_organisation(
     with node.transaction() as session:
         person = deps.actor(request, session)
         org = get_live(session, Organisation, organisation_id, lock=True)
+        require_local(org)  # a foreign edit is refused whatever its body
+        require_org_admin(session, person, org.id)
         data, changed = merge(OrganisationIn, service.organisation_input(session, org), patch)
         service.update_organisation(session, node.context, person, org, data, "place" in changed)
         return organisations_out(session, [org])[0]
@@ -124,12 +146,12 @@ class MemberOut(BaseModel):
     state: str
 
 
-class InviteIn(BaseModel):
-    person_id: Annotated[str, Field(max_length=36)]
+class InviteIn(Input):
+    person_id: ObjectId
     role: Role = Role.member
 
 
-class MemberDecisionIn(BaseModel):
+class MemberDecisionIn(Input):
     accept: bool = True
     role: Role | None = None
 
@@ -151,13 +173,15 @@ def list_members(organisation_id: str, request: Request) -> list[MemberOut]:
     with node.transaction() as session:
         org = get_live(session, Organisation, organisation_id)
         viewer = deps.optional_actor(request, session)
-        query = select(Membership, Person).join(Person, Person.id == Membership.person_id)  # type: ignore[arg-type]
-        query = query.where(Membership.organisation_id == org.id)
+        query = select(Membership, Person).join(
+            Person, col(Person.id) == col(Membership.person_id)
+        )
+        query = query.where(col(Membership.organisation_id) == org.id)
         if not is_org_admin(session, viewer, org.id):
-            query = query.where(Membership.state == "accepted")
+            query = query.where(col(Membership.state) == MembershipState.accepted)
         return [
             MemberOut(person_id=p.id, name=p.name, role=m.role, state=m.state)
-            for m, p in session.execute(query.order_by(Membership.created))  # type: ignore[arg-type]
+            for m, p in session.execute(query.order_by(col(Membership.created)))
         ]
 
 

@@ -14,7 +14,7 @@ def encode_cursor(values: list[Any]) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str, size: int) -> list[Any]:
+def decode_cursor(cursor: str, size: int) -> list[str]:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         values = json.loads(base64.urlsafe_b64decode(padded.encode()))
@@ -22,6 +22,18 @@ def decode_cursor(cursor: str, size: int) -> list[Any]:
         raise Invalid("cursor", "not a cursor this node gave") from None
     if not isinstance(values, list) or len(values) != size:
         raise Invalid("cursor", "not a cursor this node gave")
-    if not all(isinstance(v, str | int | float) for v in values):
+    # Every cursor this node gives is a list of short strings; anything else (numbers, NUL
+    # or lone surrogates that no database stores) would reach SQL as a hostile parameter.
+    if not all(_plain(v) for v in values):
         raise Invalid("cursor", "not a cursor this node gave")
     return values
+
+
+def _plain(value: Any) -> bool:
+    if not isinstance(value, str) or len(value) > 300 or "\x00" in value:
+        return False
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True

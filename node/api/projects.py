@@ -4,21 +4,25 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel
 from sqlalchemy import select
+from sqlmodel import col
 
 from node.api import deps
 from node.api.listing import labelled, ordered
 from node.api.pagination import decode_cursor, encode_cursor
 from node.api.patching import merge
 from node.api.representations import Page, ProjectOut, projects_out
-from node.models import Project, ProjectStage, Role
-from node.schemas import ObjectId, ProjectIn, ProjectPatch, Tags, Themes
+from node.models import Contribution, Project, ProjectStage, Role
+from node.schemas import Input, ObjectId, ProjectIn, ProjectPatch, Tags, Themes
 from node.services import projects as service
 from node.services.common import get_live
+from node.services.permissions import require_project_editor
 
-router = APIRouter(prefix="/projects", tags=["projects"])
+router = APIRouter(
+    prefix="/projects", tags=["projects"], dependencies=[Depends(deps.known_path_ids)]
+)
 
 
 @router.get("", response_model=Page[ProjectOut])
@@ -33,19 +37,19 @@ def list_projects(
 ) -> Page[ProjectOut]:
     """Projects, newest first; filter by organisation, theme(s), tag(s), stage."""
     node = deps.runtime(request)
-    query = select(Project).where(Project.deleted_at.is_(None))  # type: ignore[union-attr]
+    query = select(Project).where(col(Project.deleted_at).is_(None))
     if organisation_id:
-        query = query.where(Project.organisation_id == organisation_id)
+        query = query.where(col(Project.organisation_id) == organisation_id)
     if theme:
-        query = query.where(Project.id.in_(labelled("project", "theme", theme)))  # type: ignore[attr-defined]
+        query = query.where(col(Project.id).in_(labelled("project", "theme", theme)))
     if tag:
-        query = query.where(Project.id.in_(labelled("project", "tag", tag)))  # type: ignore[attr-defined]
+        query = query.where(col(Project.id).in_(labelled("project", "tag", tag)))
     if stage:
-        query = query.where(Project.stage == stage.value)
+        query = query.where(col(Project.stage) == stage.value)
     if cursor:
         _, last_id = decode_cursor(cursor, 2)
-        query = query.where(Project.id < str(last_id))
-    query = ordered(query, [Project.id], descending=True).limit(limit + 1)
+        query = query.where(col(Project.id) < last_id)
+    query = ordered(query, [col(Project.id)], descending=True).limit(limit + 1)
     with node.transaction() as session:
         rows = list(session.scalars(query))
         items = projects_out(session, rows[:limit])
@@ -61,7 +65,8 @@ def create_project(data: ProjectIn, request: Request) -> ProjectOut:
     node = deps.runtime(request)
     with node.transaction() as session:
         person = deps.actor(request, session)
-        return projects_out(session, [service.create_project(session, node.context, person, data)])[0]
+        project = service.create_project(session, node.context, person, data)
+        return projects_out(session, [project])[0]
 
 
 @router.get("/{project_id}", response_model=ProjectOut)
@@ -77,6 +82,7 @@ def update_project(project_id: str, patch: ProjectPatch, request: Request) -> Pr
     with node.transaction() as session:
         person = deps.actor(request, session)
         project = get_live(session, Project, project_id, lock=True)
+        require_project_editor(session, person, project)  # whatever the body
         data, changed = merge(ProjectIn, service.project_input(session, project), patch)
         service.update_project(session, node.context, person, project, data, "place" in changed)
         return projects_out(session, [project])[0]
@@ -87,7 +93,8 @@ def delete_project(project_id: str, request: Request) -> Response:
     node = deps.runtime(request)
     with node.transaction() as session:
         person = deps.actor(request, session)
-        service.delete_project(session, node.context, person, get_live(session, Project, project_id))
+        project = get_live(session, Project, project_id)
+        service.delete_project(session, node.context, person, project)
     return Response(status_code=204)
 
 
@@ -98,8 +105,14 @@ class ContributionOut(BaseModel):
     state: str
 
 
-class ContributionDecisionIn(BaseModel):
+class ContributionDecisionIn(Input):
     role: Role | None = None
+
+
+def _contribution_out(c: Contribution) -> ContributionOut:
+    return ContributionOut(
+        project_id=c.project_id, person_id=c.person_id, role=c.role, state=c.state
+    )
 
 
 @router.post("/{project_id}/contribution", status_code=201, response_model=ContributionOut)
@@ -109,7 +122,7 @@ def contribute(project_id: str, request: Request) -> ContributionOut:
     with node.transaction() as session:
         person = deps.actor(request, session)
         c = service.offer_contribution(session, person, get_live(session, Project, project_id))
-        return ContributionOut(project_id=c.project_id, person_id=c.person_id, role=c.role, state=c.state)
+        return _contribution_out(c)
 
 
 @router.delete("/{project_id}/contributors/{person_id}", status_code=204)
@@ -133,4 +146,4 @@ def accept_contributor(
         person = deps.actor(request, session)
         project = get_live(session, Project, project_id)
         c = service.decide_contribution(session, person, project, person_id, data.role)
-        return ContributionOut(project_id=c.project_id, person_id=c.person_id, role=c.role, state=c.state)
+        return _contribution_out(c)

@@ -9,8 +9,9 @@ from typing import Generic, TypeVar
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, func, select, true
+from sqlalchemy.orm import Mapped, Session
+from sqlmodel import col
 
 from node.models import (
     Event,
@@ -131,15 +132,17 @@ def _places(session: Session, ids: Sequence[str | None]) -> dict[str, PlaceOut]:
     wanted = {i for i in ids if i}
     if not wanted:
         return {}
-    rows = session.scalars(select(Place).where(Place.id.in_(wanted)))  # type: ignore[attr-defined]
+    rows = session.scalars(select(Place).where(col(Place.id).in_(wanted)))
     return {p.id: PlaceOut.model_validate(p, from_attributes=True) for p in rows}
 
 
-def _counts(session: Session, column: object, where: object, ids: list[str]) -> dict[str, int]:
+def _counts(
+    session: Session, column: Mapped[str], where: ColumnElement[bool], ids: list[str]
+) -> dict[str, int]:
     if not ids:
         return {}
     rows = session.execute(
-        select(column, func.count()).where(column.in_(ids), where).group_by(column)  # type: ignore[attr-defined, arg-type]
+        select(column, func.count()).where(column.in_(ids), where).group_by(column)
     )
     return {key: int(n) for key, n in rows}
 
@@ -170,11 +173,11 @@ def me_out(person: Person) -> MeOut:
 def organisations_out(session: Session, orgs: Sequence[Organisation]) -> list[OrganisationOut]:
     ids = [o.id for o in orgs]
     places = _places(session, [o.place_id for o in orgs])
-    followers = _counts(session, Follow.organisation_id, True, ids)
+    followers = _counts(session, col(Follow.organisation_id), true(), ids)
     members = _counts(
         session,
-        Membership.organisation_id,
-        Membership.state == MembershipState.accepted,
+        col(Membership.organisation_id),
+        col(Membership.state) == MembershipState.accepted,
         ids,
     )
     return [
@@ -208,7 +211,7 @@ def organisations_out(session: Session, orgs: Sequence[Organisation]) -> list[Or
 def organisation_refs(session: Session, ids: set[str]) -> dict[str, OrganisationRef]:
     if not ids:
         return {}
-    rows = session.scalars(select(Organisation).where(Organisation.id.in_(ids)))  # type: ignore[attr-defined]
+    rows = session.scalars(select(Organisation).where(col(Organisation.id).in_(ids)))
     return {
         o.id: OrganisationRef(id=o.id, url=o.ap_id, origin=origin_of(o), name=o.name) for o in rows
     }
@@ -220,18 +223,17 @@ def events_out(session: Session, events: Sequence[Event]) -> list[EventOut]:
     organisers: dict[str, list[str]] = defaultdict(list)
     if ids:
         for event_id, org_id in session.execute(
-            select(EventOrganiser.event_id, EventOrganiser.organisation_id)
-            .where(EventOrganiser.event_id.in_(ids))  # type: ignore[attr-defined]
-            .order_by(EventOrganiser.event_id, EventOrganiser.position)  # type: ignore[arg-type]
+            select(col(EventOrganiser.event_id), col(EventOrganiser.organisation_id))
+            .where(col(EventOrganiser.event_id).in_(ids))
+            .order_by(col(EventOrganiser.event_id), col(EventOrganiser.position))
         ):
             organisers[event_id].append(org_id)
-    refs = organisation_refs(
-        session, {o for orgs in organisers.values() for o in orgs} | {e.organisation_id for e in events}
-    )
+    wanted = {o for orgs in organisers.values() for o in orgs} | {e.organisation_id for e in events}
+    refs = organisation_refs(session, wanted)
     going = _counts(
         session,
-        Participation.event_id,
-        Participation.state == ParticipationState.going,
+        col(Participation.event_id),
+        col(Participation.state) == ParticipationState.going,
         ids,
     )
     out = []

@@ -124,12 +124,18 @@ def update_profile(session: Session, node: NodeContext, person: Person, data: Pr
     return person
 
 
+def verify_password(person: Person, password: str) -> bool:
+    """Whether ``password`` is the person's current password (constant work either way)."""
+    try:
+        return _hasher.verify(person.password_hash or _DUMMY_HASH, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
 def change_password(session: Session, person: Person, data: PasswordChangeIn) -> None:
     """Check the current password, set the new one and revoke every other token."""
-    try:
-        _hasher.verify(person.password_hash or _DUMMY_HASH, data.current_password)
-    except (VerificationError, InvalidHashError):
-        raise Invalid("current_password", "wrong password") from None
+    if not verify_password(person, data.current_password):
+        raise Invalid("current_password", "wrong password")
     person.password_hash = hash_password(data.new_password)
     person.updated = utcnow()
     revoke_all_tokens(session, person)

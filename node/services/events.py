@@ -147,8 +147,19 @@ def organiser_ids(session: Session, event_id: str) -> list[str]:
 def _organisers(
     session: Session, actor: Person, data: EventIn, current: list[str] | None = None
 ) -> list[str]:
-    """Check the organisers: the actor administers each local one that is new."""
+    """Check the organisers: the actor administers each local one added or removed.
+
+    Taking the main role from an organisation counts as removing it.
+    """
     wanted = list(dict.fromkeys([data.organisation_id, *data.co_organiser_ids]))
+    previous = current or []
+    dropped = {o for o in previous if o not in wanted}
+    if previous and previous[0] != wanted[0]:
+        dropped.add(previous[0])
+    for org_id in sorted(dropped):
+        org = session.get(Organisation, org_id)
+        if org is not None and org.is_local and org.deleted_at is None:
+            require_org_admin(session, actor, org_id)
     for index, org_id in enumerate(wanted):
         field = "organisation_id" if index == 0 else "co_organiser_ids"
         org = session.get(Organisation, org_id)
@@ -156,7 +167,7 @@ def _organisers(
             raise Invalid(field, f"no organisation {org_id}")
         if index == 0:
             require_local(org)
-        if org.is_local and org_id not in (current or []):
+        if org.is_local and org_id not in previous:
             require_org_admin(session, actor, org_id)
     return wanted
 
@@ -281,6 +292,8 @@ def decide_participation(
 ) -> Participation:
     """An organiser accepts (going) or declines (rejected) a registration."""
     require_event_editor(session, actor, event)
+    if state == ParticipationState.pending:
+        raise Invalid("state", "an organiser answers with 'going' or 'rejected'")
     session.execute(select(col(Event.id)).where(col(Event.id) == event.id).with_for_update())
     participation = participation_of(session, event.id, person_id)
     if participation is None:

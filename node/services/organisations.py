@@ -220,6 +220,10 @@ def remove_membership(session: Session, actor: Person, org: Organisation, person
 
 
 def _keep_one_admin(session: Session, org_id: str, leaving: str) -> None:
+    # Lock the organisation: two admins leaving at once must not both see the other.
+    session.execute(
+        select(col(Organisation.id)).where(col(Organisation.id) == org_id).with_for_update()
+    )
     others = session.scalar(
         select(func.count())
         .select_from(Membership)

@@ -16,8 +16,6 @@ import logging
 from datetime import datetime
 from typing import Any, TypeVar
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
 from pydantic import BaseModel
 from sqlalchemy import ColumnElement, delete, select, update
 from sqlalchemy.orm import Session
@@ -41,7 +39,7 @@ from node.models import (
     Role,
     Token,
 )
-from node.services.accounts import revoke_all_tokens
+from node.services.accounts import revoke_all_tokens, verify_password
 from node.services.common import unique_username
 from node.services.context import NodeContext
 from node.services.outbox import index, publish
@@ -52,8 +50,6 @@ log = logging.getLogger(__name__)
 EXPORT_FORMAT_VERSION = 1
 DELETED_NAME = "Compte supprimé"
 DELETED_USERNAME_PREFIX = "deleted"
-
-_hasher = PasswordHasher()
 
 
 # --- export --------------------------------------------------------------------------
@@ -214,7 +210,7 @@ def export_personal_data(session: Session, node: NodeContext, person: Person) ->
             .join(Organisation, col(Organisation.id) == col(Membership.organisation_id))
             .where(col(Membership.person_id) == person.id)
             .order_by(col(Membership.created), col(Membership.id))
-        ).tuples()
+        )
     ]
     follows = [
         FollowData(organisation=_ref(org), created=f.created)
@@ -223,7 +219,7 @@ def export_personal_data(session: Session, node: NodeContext, person: Person) ->
             .join(Organisation, col(Organisation.id) == col(Follow.organisation_id))
             .where(col(Follow.person_id) == person.id)
             .order_by(col(Follow.created), col(Follow.id))
-        ).tuples()
+        )
     ]
     participations = [
         ParticipationData(
@@ -234,7 +230,7 @@ def export_personal_data(session: Session, node: NodeContext, person: Person) ->
             .join(Event, col(Event.id) == col(Participation.event_id))
             .where(col(Participation.person_id) == person.id)
             .order_by(col(Participation.created), col(Participation.id))
-        ).tuples()
+        )
     ]
     contributions = [
         ContributionData(
@@ -245,7 +241,7 @@ def export_personal_data(session: Session, node: NodeContext, person: Person) ->
             .join(Project, col(Project.id) == col(Contribution.project_id))
             .where(col(Contribution.person_id) == person.id)
             .order_by(col(Contribution.created), col(Contribution.id))
-        ).tuples()
+        )
     ]
     activities = [
         ActivityData(
@@ -341,10 +337,8 @@ def _led_project_ids(session: Session, person_id: str) -> list[str]:
 
 def check_password(person: Person, password: str) -> None:
     """422 naming ``password`` unless it is the person's current password."""
-    try:
-        _hasher.verify(person.password_hash or "", password)
-    except (VerificationError, InvalidHashError):
-        raise Invalid("password", "wrong password") from None
+    if not verify_password(person, password):
+        raise Invalid("password", "wrong password")
 
 
 def delete_account(session: Session, node: NodeContext, person: Person) -> None:

@@ -84,7 +84,7 @@ FRANCE_BBOX = (41.3, -5.2, 51.1, 9.6)
 TAG_RE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 SLUG_RE = TAG_RE
 TIME_RE = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
-EMAIL_RE = re.compile(r"^[a-z0-9.]+@demo\.maillon\.test$")
+EMAIL_RE = re.compile(r"^[a-z0-9.]+@demo\.maillon\.example$")
 
 ORG_KEYS = {o["key"] for o in ORGANISATIONS}
 PERSON_KEYS = {p["key"] for p in PEOPLE}

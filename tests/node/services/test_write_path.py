@@ -70,9 +70,7 @@ def test_a_publication_writes_the_activity_the_index_job_and_one_delivery_per_in
             session, runtime.context, person, EventIn(organisation_id=org.id, **EVENT)
         )
     with runtime.transaction() as session:
-        activity = session.scalars(
-            select(Activity).where(Activity.object_id == event.id)
-        ).one()
+        activity = session.scalars(select(Activity).where(Activity.object_id == event.id)).one()
         assert (activity.type, activity.actor) == ("Create", org.ap_id)
         jobs = list(session.scalars(select(Job).order_by(col(Job.id))))
     deliveries = sorted(j.payload["inbox"] for j in jobs if j.kind == "deliver")
