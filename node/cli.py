@@ -378,11 +378,6 @@ def _settings(**overrides: object) -> Settings:
         ) from None
     except (tomllib.TOMLDecodeError, OSError) as error:
         raise UsageError(f"cannot read maillon.toml: {error}") from None
-    url = settings.database_url
-    if url.startswith(("postgresql://", "postgres://")):
-        # psycopg (3) is the driver Maillon ships; SQLAlchemy would look for psycopg2.
-        driver_url = "postgresql+psycopg://" + url.split("://", 1)[1]
-        return load_settings(**(overrides | {"database_url": driver_url}))
     return settings
 
 

@@ -12,7 +12,7 @@ Conventions:
   that day);
 - coordinates are those of the street address, rounded to 5 decimals;
 - URLs of online rooms and ticket offices use the reserved ``.test`` domain;
-- people are fictional; their e-mail addresses are under ``demo.maillon.test``
+- people are fictional; their e-mail addresses are under ``demo.maillon.example``
   and their password is set by the loader.
 """
 
@@ -996,7 +996,7 @@ EVENTS: list[EventData] = [
         ),
         "themes": ["social-economy", "education"],
         "tags": ["webinaire", "ess", "initiation"],
-        "online_url": "https://visio.demo.maillon.test/mess/ess-comment-ca-marche",
+        "online_url": "https://visio.demo.maillon.example/mess/ess-comment-ca-marche",
         "join_mode": "free",
     },
     {
@@ -1031,7 +1031,7 @@ EVENTS: list[EventData] = [
         "tags": ["panier-culturel", "artistes-locaux", "wazemmes"],
         "place": _MAISON_FOLIE_WAZEMMES.copy(),
         "join_mode": "external",
-        "external_participation_url": "https://billetterie.demo.maillon.test/kilti/panier",
+        "external_participation_url": "https://billetterie.demo.maillon.example/kilti/panier",
     },
     {
         "name": "Atelier bricolage : fixer une étagère",
@@ -1079,7 +1079,7 @@ EVENTS: list[EventData] = [
         "themes": ["employment", "social-economy"],
         "tags": ["entrepreneuriat-feminin", "temoignages", "mentorat"],
         "place": _MAISON_ESS.copy(),
-        "online_url": "https://visio.demo.maillon.test/pinkup/entreprendre-au-feminin",
+        "online_url": "https://visio.demo.maillon.example/pinkup/entreprendre-au-feminin",
         "capacity": 50,
         "join_mode": "free",
     },
@@ -1209,7 +1209,7 @@ EVENTS: list[EventData] = [
         ),
         "themes": ["employment", "social-economy"],
         "tags": ["cae", "reunion-information", "entrepreneuriat"],
-        "online_url": "https://visio.demo.maillon.test/grands-ensemble/information",
+        "online_url": "https://visio.demo.maillon.example/grands-ensemble/information",
         "join_mode": "free",
     },
     {
@@ -1260,7 +1260,7 @@ EVENTS: list[EventData] = [
         "place": _HOSPICE_HAVRE.copy(),
         "capacity": 150,
         "join_mode": "external",
-        "external_participation_url": "https://billetterie.demo.maillon.test/kilti/concert",
+        "external_participation_url": "https://billetterie.demo.maillon.example/kilti/concert",
     },
     {
         "name": "Atelier : réduire sa facture d'énergie",

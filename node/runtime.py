@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from importlib.metadata import entry_points
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -42,7 +43,21 @@ class Runtime:
         self.engine.dispose()
 
 
-def build_runtime(settings: Settings, geocoder: Geocoder | None = None) -> Runtime:
+#: Entry-point group through which higher layers (search, federation) register their job
+#: handlers: ``node`` imports neither, so they plug in. Each entry is ``register(runtime)``.
+HANDLER_PLUGINS = "maillon.job_handlers"
+
+
+def register_plugins(runtime: Runtime) -> None:
+    """Let every installed plugin register its job handlers on this runtime."""
+    for entry in entry_points(group=HANDLER_PLUGINS):
+        register: Callable[[Runtime], None] = entry.load()
+        register(runtime)
+
+
+def build_runtime(
+    settings: Settings, geocoder: Geocoder | None = None, *, plugins: bool = True
+) -> Runtime:
     engine = make_engine(settings.database_url)
     sessions = make_sessionmaker(engine)
     context = NodeContext(
@@ -50,10 +65,13 @@ def build_runtime(settings: Settings, geocoder: Geocoder | None = None) -> Runti
         geocoder=geocoder or make_geocoder(settings.geocoder, settings.geocoder_url),
         timezone=settings.timezone,
     )
-    return Runtime(
+    runtime = Runtime(
         settings=settings,
         engine=engine,
         sessions=sessions,
         context=context,
         queue=JobQueue(sessions, lease_seconds=settings.job_lease_seconds),
     )
+    if plugins:
+        register_plugins(runtime)
+    return runtime

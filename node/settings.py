@@ -71,6 +71,15 @@ class Settings(BaseSettings):
     )
     language: Literal["fr", "en"] = Field(default="fr", description="Default UI language.")
 
+    @field_validator("database_url")
+    @classmethod
+    def _psycopg_driver(cls, value: str) -> str:
+        """``postgresql://`` means psycopg 3, the driver Maillon ships (not psycopg2)."""
+        for scheme in ("postgresql://", "postgres://"):
+            if value.startswith(scheme):
+                return "postgresql+psycopg://" + value.removeprefix(scheme)
+        return value
+
     @field_validator("public_url")
     @classmethod
     def _strip_slash(cls, value: str) -> str:

@@ -27,9 +27,7 @@ PG_URL = os.environ.get("MAILLON_TEST_DATABASE_URL", "")
 
 
 def _pg_url(url: str) -> str:
-    if url.startswith("postgresql://"):
-        return "postgresql+psycopg://" + url.removeprefix("postgresql://")
-    return url
+    return Settings(database_url=url).database_url
 
 
 @pytest.fixture(autouse=True, scope="session")
