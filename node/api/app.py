@@ -9,7 +9,16 @@ from contextlib import asynccontextmanager
 from fastapi import APIRouter, FastAPI
 from fastapi.responses import JSONResponse
 
-from node.api import accounts, changes, events, exports, organisations, privacy, projects
+from node.api import (
+    accounts,
+    changes,
+    events,
+    exports,
+    organisations,
+    privacy,
+    projects,
+    territory,
+)
 from node.api.errors import install_error_handlers
 from node.api.limits import BodyLimit, RateLimiter
 from node.db import head_revision, schema_revision
@@ -21,7 +30,16 @@ API_PREFIX = "/api/v1"
 
 def api_router() -> APIRouter:
     router = APIRouter(prefix=API_PREFIX)
-    for module in (accounts, privacy, organisations, events, projects, changes, exports):
+    for module in (
+        territory,
+        accounts,
+        privacy,
+        organisations,
+        events,
+        projects,
+        changes,
+        exports,
+    ):
         router.include_router(module.router)
     return router
 

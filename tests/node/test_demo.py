@@ -155,3 +155,16 @@ def test_event_times_follow_the_load_day_in_paris(runtime: Runtime) -> None:
         )
         projects = list(session.scalars(select(Project)))
         assert len(projects) == len(PROJECTS)
+
+
+def test_the_territory_and_themes_are_served(runtime: Runtime, client: TestClient) -> None:
+    assert client.get("/api/v1/territory").status_code == 404
+    load_demo(runtime)
+    territory = client.get("/api/v1/territory").json()
+    assert territory["name"] == "Métropole lilloise"
+    assert "59350" in territory["communes"]
+    min_lat, min_lon, max_lat, max_lon = territory["bbox"]
+    assert min_lat < 50.63 < max_lat and min_lon < 3.06 < max_lon
+    themes = {t["id"]: t for t in client.get("/api/v1/themes").json()}
+    assert themes["sharing"]["fr"] == "Mutualisation"
+    assert len(themes) == 16

@@ -37,3 +37,24 @@ def test_register_publish_join_and_see_it_everywhere(client: TestClient, world: 
     assert ("Create", "organisation", org["id"]) in kinds
     assert ("Create", "event", event["id"]) in kinds
     assert client.get("/api/v1/changes", params={"since": feed["next"]}).json()["items"] == []
+
+
+def test_the_published_event_is_in_the_calendar_and_the_open_data(
+    client: TestClient, world: World
+) -> None:
+    camille = world.account("Camille")
+    org = world.organisation(camille)
+    event = world.event(camille, org["id"], name="Atelier vélo")
+
+    calendar = client.get("/api/v1/events.ics")
+    assert calendar.status_code == 200
+    assert calendar.headers["content-type"].startswith("text/calendar")
+    assert f"UID:{event['url']}" in calendar.text.replace("\r\n ", "")
+    assert "SUMMARY:Atelier vélo" in calendar.text
+
+    geojson = client.get("/api/v1/export/events.geojson").json()
+    [feature] = [f for f in geojson["features"] if f["properties"]["id"] == event["id"]]
+    assert feature["geometry"]["coordinates"] == [
+        event["place"]["longitude"],
+        event["place"]["latitude"],
+    ]
