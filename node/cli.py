@@ -23,6 +23,8 @@ from contextlib import contextmanager
 from types import FrameType
 from typing import TYPE_CHECKING, Any, TextIO
 
+from node import plugins
+
 if TYPE_CHECKING:
     from pydantic import ValidationError
 
@@ -175,7 +177,24 @@ def build_parser() -> argparse.ArgumentParser:
         description="Load the demo territory « Métropole lilloise » through the services.",
     )
     demo_load.set_defaults(command=cmd_demo_load)
+    for plugin in plugins.installed():
+        add_commands = getattr(plugin, "add_commands", None)
+        if add_commands is not None:
+            add_commands(commands)
     return parser
+
+
+def runtime_command(
+    handler: Callable[[argparse.Namespace, Runtime], int],
+) -> Callable[[argparse.Namespace], int]:
+    """Wrap a plugin command ``(args, runtime) -> int``: settings read, schema checked."""
+
+    def run(args: argparse.Namespace) -> int:
+        with _node(_settings()) as runtime:
+            _require_schema(runtime)
+            return handler(args, runtime)
+
+    return run
 
 
 # --- argument types ----------------------------------------------------------------------

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from importlib.metadata import entry_points
+from typing import Any
 
+from fastapi import APIRouter
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from node import plugins
 from node.db import make_engine, make_sessionmaker, transaction
 from node.geocoding import Geocoder, make_geocoder
 from node.jobs import JobQueue, Registry, Worker
@@ -26,6 +28,8 @@ class Runtime:
     context: NodeContext
     queue: JobQueue
     registry: Registry = field(default_factory=Registry)
+    #: API routers added by plugins, mounted under ``/api/v1``.
+    routers: list[APIRouter] = field(default_factory=list)
 
     @property
     def urls(self) -> Urls:
@@ -43,16 +47,12 @@ class Runtime:
         self.engine.dispose()
 
 
-#: Entry-point group through which higher layers (search, federation) register their job
-#: handlers: ``node`` imports neither, so they plug in. Each entry is ``register(runtime)``.
-HANDLER_PLUGINS = "maillon.job_handlers"
-
-
-def register_plugins(runtime: Runtime) -> None:
-    """Let every installed plugin register its job handlers on this runtime."""
-    for entry in entry_points(group=HANDLER_PLUGINS):
-        register: Callable[[Runtime], None] = entry.load()
-        register(runtime)
+def register_plugins(runtime: Runtime, found: Iterable[Any] | None = None) -> None:
+    """Let every installed plugin register its job handlers and routers (node/plugins.py)."""
+    for plugin in plugins.installed() if found is None else found:
+        register: Callable[[Runtime], None] | None = getattr(plugin, "register", None)
+        if register is not None:
+            register(runtime)
 
 
 def build_runtime(
