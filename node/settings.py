@@ -43,6 +43,11 @@ class Settings(BaseSettings):
     search: Literal["embedded", "meilisearch"] = Field(
         default="embedded", description="Search backend."
     )
+    search_path: str | None = Field(
+        default=None,
+        description="File of the embedded search index; default: beside the SQLite database "
+        "(`<name>.search.db`), or `maillon-search.db` with PostgreSQL.",
+    )
     meili_url: str = Field(default="http://127.0.0.1:7700", description="Meilisearch URL.")
     meili_key: str | None = Field(default=None, description="Meilisearch API key.")
     geocoder: Literal["offline", "ban", "nominatim"] = Field(
