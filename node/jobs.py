@@ -17,6 +17,7 @@ import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from sqlalchemy import func, or_, update
@@ -56,20 +57,26 @@ class ClaimedJob:
 
 
 Handler = Callable[[ClaimedJob], None]
+#: A handler that takes every claimed job of its kind at once (e.g. one indexing call).
+BatchHandler = Callable[[list[ClaimedJob]], None]
 
 
 @dataclass
 class Registry:
-    """Handlers per job kind."""
+    """Handlers per job kind: one job at a time, or a whole claimed batch."""
 
     handlers: dict[str, Handler] = field(default_factory=dict)
+    batch_handlers: dict[str, BatchHandler] = field(default_factory=dict)
 
     def register(self, kind: str, handler: Handler) -> None:
         self.handlers[kind] = handler
 
+    def register_batch(self, kind: str, handler: BatchHandler) -> None:
+        self.batch_handlers[kind] = handler
+
     @property
     def kinds(self) -> list[str]:
-        return sorted(self.handlers)
+        return sorted(set(self.handlers) | set(self.batch_handlers))
 
 
 def enqueue(
@@ -277,24 +284,37 @@ class Worker:
     def run_once(self) -> int:
         """Claim one batch and run it; returns how many jobs were handled."""
         jobs = self.queue.claim(self.kinds, self.batch)
+        batches: dict[str, list[ClaimedJob]] = {}
         for job in jobs:
-            self.run_job(job)
+            if job.kind in self.registry.batch_handlers:
+                batches.setdefault(job.kind, []).append(job)
+            else:
+                self.run_job(job)
+        for kind, batch in batches.items():
+            self._run(batch, partial(self.registry.batch_handlers[kind], batch))
         return len(jobs)
 
     def run_job(self, job: ClaimedJob) -> None:
-        handler = self.registry.handlers[job.kind]
+        self._run([job], lambda: self.registry.handlers[job.kind](job))
+
+    def _run(self, jobs: list[ClaimedJob], call: Callable[[], None]) -> None:
+        """Run a handler call for these jobs; they all succeed or all record the error."""
         try:
-            handler(job)
+            call()
         except RetryLater as signal:
-            self.queue.fail(job, str(signal), retry_in=signal.seconds)
+            for job in jobs:
+                self.queue.fail(job, str(signal), retry_in=signal.seconds)
         except PermanentFailure as failure:
-            log.warning("job %s (%s) failed for good: %s", job.id, job.kind, failure)
-            self.queue.fail(job, f"{type(failure).__name__}: {failure}", final=True)
+            log.warning("jobs %s failed for good: %s", [j.id for j in jobs], failure)
+            for job in jobs:
+                self.queue.fail(job, f"{type(failure).__name__}: {failure}", final=True)
         except Exception as error:  # a handler's bug must not kill the worker
-            log.exception("job %s (%s) failed", job.id, job.kind)
-            self.queue.fail(job, f"{type(error).__name__}: {error}")
+            log.exception("jobs %s (%s) failed", [j.id for j in jobs], jobs[0].kind)
+            for job in jobs:
+                self.queue.fail(job, f"{type(error).__name__}: {error}")
         else:
-            self.queue.complete(job)
+            for job in jobs:
+                self.queue.complete(job)
 
     def drain(self, max_rounds: int = 1000) -> int:
         """Run until nothing is due (tests, CLI)."""

@@ -30,6 +30,10 @@ class Runtime:
     registry: Registry = field(default_factory=Registry)
     #: API routers added by plugins, mounted under ``/api/v1``.
     routers: list[APIRouter] = field(default_factory=list)
+    #: Services plugins attach (e.g. ``"search"``), for their routers and commands.
+    extensions: dict[str, Any] = field(default_factory=dict)
+    #: Called by :meth:`close`, last added first (plugins release their resources).
+    closers: list[Callable[[], None]] = field(default_factory=list)
 
     @property
     def urls(self) -> Urls:
@@ -44,6 +48,8 @@ class Runtime:
         return Worker(self.queue, self.registry, kinds=kinds, batch=batch)
 
     def close(self) -> None:
+        for closer in reversed(self.closers):
+            closer()
         self.engine.dispose()
 
 

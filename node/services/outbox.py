@@ -16,6 +16,9 @@ from node.services.context import NodeContext
 #: order of ``seq`` is the commit order and a changes reader never skips a late commit.
 _OUTBOX_LOCK = 7_311_403
 SEARCHABLE = frozenset({"organisation", "event", "project"})
+#: Index jobs wait out a search engine that is down (retries capped at a minute apart):
+#: about 16 hours before an operator must look (``maillon jobs``; ``reindex`` repairs).
+INDEX_MAX_ATTEMPTS = 1000
 
 
 def publish(
@@ -62,6 +65,7 @@ def index(session: Session, object_type: str, object_id: str) -> None:
         "index",
         {"type": object_type, "id": object_id},
         key=f"{object_type}:{object_id}",
+        max_attempts=INDEX_MAX_ATTEMPTS,
     )
 
 

@@ -176,3 +176,29 @@ def test_backoff_grows_and_is_capped() -> None:
     delays = [backoff_seconds(n, rng) for n in range(1, 20)]
     assert delays[0] < delays[3] < delays[6]
     assert max(delays) <= 6 * 3600 * 1.25
+
+
+def test_a_batch_handler_gets_the_claimed_jobs_together(runtime: Runtime) -> None:
+    _add(runtime, 5)
+    batches: list[list[int]] = []
+    registry = Registry()
+    registry.register_batch("index", lambda jobs: batches.append([j.payload["n"] for j in jobs]))
+    assert Worker(runtime.queue, registry, batch=3).drain() == 5
+    assert batches == [[0, 1, 2], [3, 4]]
+    assert runtime.queue.counts() == {("index", "done"): 5}
+
+
+def test_a_failing_batch_fails_each_of_its_jobs(runtime: Runtime) -> None:
+    _add(runtime, 2)
+
+    def down(jobs: list[ClaimedJob]) -> None:
+        raise RetryLater(5, "search engine down")
+
+    registry = Registry()
+    registry.register_batch("index", down)
+    assert Worker(runtime.queue, registry).run_once() == 2
+    with runtime.transaction() as session:
+        jobs = list(session.scalars(select(Job)))
+    assert [(j.state, j.attempts, j.last_error) for j in jobs] == [
+        ("pending", 1, "search engine down")
+    ] * 2
