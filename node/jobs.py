@@ -69,9 +69,13 @@ class Registry:
     batch_handlers: dict[str, BatchHandler] = field(default_factory=dict)
 
     def register(self, kind: str, handler: Handler) -> None:
+        """Handle each job of ``kind`` alone (replaces any earlier handler of the kind)."""
+        self.batch_handlers.pop(kind, None)
         self.handlers[kind] = handler
 
     def register_batch(self, kind: str, handler: BatchHandler) -> None:
+        """Handle the claimed jobs of ``kind`` together (replaces any earlier handler)."""
+        self.handlers.pop(kind, None)
         self.batch_handlers[kind] = handler
 
     @property

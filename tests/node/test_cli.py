@@ -18,6 +18,7 @@ from argon2 import PasswordHasher
 from sqlalchemy import select
 from sqlmodel import col
 
+from node import plugins
 from node.cli import main
 from node.demo import ADMIN_EMAIL, DEMO_PASSWORD
 from node.demo_data import EVENTS
@@ -186,7 +187,10 @@ def test_demo_load_refuses_a_clash_and_writes_nothing(
         assert list(session.scalars(select(col(Person.email)))) == [ADMIN_EMAIL]
 
 
-def test_worker_says_what_it_can_run(node: Runtime, capsys: pytest.CaptureFixture[str]) -> None:
+def test_worker_says_what_it_can_run(
+    node: Runtime, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(plugins, "installed", lambda: ())  # a node with no plugin
     assert run(capsys, "migrate")[0] == 0
     code, out, _ = run(capsys, "worker", "--kinds", "deliver,index", "--drain")
     assert code == 0
