@@ -50,6 +50,7 @@ def _epoch(moment: datetime | None) -> int | None:
 
 
 def version_of(obj: Stored) -> int:
+    """The object's ``updated`` time in milliseconds."""
     return int(obj.updated.timestamp() * 1000)
 
 
@@ -144,6 +145,15 @@ def _organisation_names(session: Session, ids: set[str]) -> dict[str, str]:
         select(col(Organisation.id), col(Organisation.name)).where(col(Organisation.id).in_(ids))
     )
     return {i: n for i, n in rows}
+
+
+def live_versions(session: Session, kind: str) -> dict[str, int]:
+    """Document id → version of every live object of a kind (for the drift check)."""
+    model = MODELS[kind]
+    rows = session.execute(
+        select(col(model.id), col(model.updated)).where(col(model.deleted_at).is_(None))
+    )
+    return {document_id(kind, i): int(updated.timestamp() * 1000) for i, updated in rows}
 
 
 def all_ids(session: Session, kind: str) -> list[str]:

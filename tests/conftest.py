@@ -93,9 +93,10 @@ def database_url(
 
 
 @pytest.fixture
-def settings(database_url: str) -> Settings:
+def settings(database_url: str, tmp_path: Path) -> Settings:
     return Settings(
         database_url=database_url,
+        search_path=str(tmp_path / "search.db"),
         public_url=PUBLIC_URL,
         secret_key="test-secret",
         workers=0,

@@ -1,0 +1,565 @@
+"""The Meilisearch backend: :class:`SearchBackend` over Meilisearch's HTTP API.
+
+Talks to the server through one kept-alive :class:`httpx.Client` that asks for
+uncompressed replies (gzip on a kept-alive connection cost ≈40 ms a reply; see
+docs/search.md for the measurements behind each choice here).
+
+- **Geo** uses plain numeric ``lat``/``lng`` range filters, never ``_geo`` (whose index
+  is rewritten on every write batch): a radius becomes its bounding box in the filter,
+  then the exact great-circle distance is computed here and the corners are cut.
+- **Exact orders** (distance, date, and "relevance" without text) are computed here over
+  every candidate (ids and the few fields the order needs), ties broken by id, so they
+  are the embedded backend's orders; only the page's documents are then fetched.
+- **Totals** are the sum of the ``type`` facet (exact, where ``totalHits`` stops at
+  ``maxTotalHits``); under a radius, totals and facets are counted here after the cut.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+import time
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+import httpx
+
+from search.backend import Document, SearchUnavailable
+from search.embedded_text import fold
+from search.geo import box_around, distance_km
+from search.query import FACETS, BBox, Hit, Point, SearchQuery, SearchResult, Sort
+
+log = logging.getLogger(__name__)
+
+#: a search answers at most this many candidates (Meilisearch's ``maxTotalHits``)
+MAX_TOTAL_HITS = 100_000
+BATCH = 10_000
+#: what Meilisearch accepts as a document id (``:`` and ``/`` are refused)
+VALID_ID = re.compile(r"[A-Za-z0-9_-]{1,511}")
+FILTERABLE = "type themes tags origin status starts_at ends_at lat lng organisation_ids city"
+SETTINGS: dict[str, Any] = {
+    "searchableAttributes": ["name", "organisation_names", "tags", "city", "description"],
+    "filterableAttributes": FILTERABLE.split(),
+    # Orders are computed here; ``starts_at`` lets the candidate pass of a date sort keep
+    # the soonest when it is truncated, ``name`` serves ad-hoc queries.
+    "sortableAttributes": ["name", "starts_at"],
+    # "sort" first: a sort asked for is the order, not a tie-breaker after relevance.
+    "rankingRules": ["sort", "words", "typo", "proximity", "attribute", "exactness"],
+    "localizedAttributes": [{"attributePatterns": ["*"], "locales": ["fra"]}],
+    "typoTolerance": {"disableOnNumbers": True},
+    "synonyms": {
+        "velo": ["bicyclette"],
+        "bicyclette": ["velo"],
+        "ess": ["economie sociale et solidaire"],
+        "economie sociale et solidaire": ["ess"],
+        "repair": ["reparation"],
+        "reparation": ["repair"],
+        "asso": ["association"],
+        "association": ["asso"],
+        "covoiturage": ["autopartage"],
+        "autopartage": ["covoiturage"],
+    },
+    "faceting": {"maxValuesPerFacet": 1000},
+    "pagination": {"maxTotalHits": MAX_TOTAL_HITS},
+}
+_UNORDERED = {"filterableAttributes", "sortableAttributes"}
+_REPLACED = {"synonyms"}  # compared whole: an extra synonym on the server is a change
+_GEO_FIELDS = ["id", "lat", "lng"]
+#: radii (km) of the rings a distance order grows through; the last holds the Earth
+RINGS_KM = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 20_100)
+_Answer = tuple[list[Hit], int, dict[str, dict[str, int]]]
+
+
+class MeiliError(SearchUnavailable):
+    """Meilisearch answered with an error (``status`` and Meilisearch's ``code``)."""
+
+    def __init__(self, message: str, *, status: int | None = None, code: str = "") -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+
+
+class MeiliBackend:
+    """Search documents in one Meilisearch index (see the module docstring)."""
+
+    def __init__(
+        self,
+        url: str,
+        key: str | None,
+        *,
+        index: str = "maillon",
+        client: httpx.Client | None = None,
+        timeout: float = 10.0,
+        task_timeout: float = 300.0,
+    ) -> None:
+        self.url = url.rstrip("/")
+        self.index = index
+        self._owns_client = client is None
+        self._client = client if client is not None else httpx.Client()
+        self._headers = {"Accept-Encoding": "identity", "User-Agent": "maillon-search"}
+        if key:
+            self._headers["Authorization"] = f"Bearer {key}"
+        self._timeout = timeout
+        self._task_timeout = task_timeout
+
+    def __repr__(self) -> str:
+        return f"MeiliBackend({self.url!r}, index={self.index!r})"
+
+    # -- administration ---------------------------------------------------------------
+
+    def setup(self) -> None:
+        try:
+            self._call("GET", self._path())
+        except MeiliError as error:
+            if error.code != "index_not_found":
+                raise
+            try:
+                self._wait(self._call("POST", "/indexes", {"uid": self.index, "primaryKey": "id"}))
+            except MeiliError as race:
+                if race.code != "index_already_exists":
+                    raise
+        current = self._call("GET", self._path("/settings"))
+        changed = {k: v for k, v in SETTINGS.items() if not _same_setting(k, current.get(k), v)}
+        if changed:
+            self._wait(self._call("PATCH", self._path("/settings"), changed))
+
+    def drop(self) -> None:
+        """Delete the whole index (settings too); a missing index is not an error."""
+        try:
+            self._wait(self._call("DELETE", self._path()))
+        except MeiliError as error:
+            if error.code != "index_not_found":
+                raise
+
+    def close(self) -> None:
+        if self._owns_client:
+            self._client.close()
+
+    # -- documents --------------------------------------------------------------------
+
+    def upsert(self, documents: Sequence[Document]) -> None:
+        for doc in documents:
+            check_id(doc.get("id"))
+        for chunk in _chunks(documents, BATCH):
+            self._wait(self._call("POST", self._path("/documents"), chunk))
+
+    def delete(self, ids: Sequence[str]) -> None:
+        valid = [i for i in ids if isinstance(i, str) and VALID_ID.fullmatch(i)]
+        for chunk in _chunks(valid, BATCH):
+            self._wait(self._call("POST", self._path("/documents/delete-batch"), chunk))
+
+    def clear(self) -> None:
+        self._wait(self._call("DELETE", self._path("/documents")))
+
+    def versions(self) -> dict[str, int]:
+        found: dict[str, int] = {}
+        offset = 0
+        while True:
+            body = {"fields": ["id", "version"], "limit": BATCH, "offset": offset}
+            page = self._call("POST", self._path("/documents/fetch"), body)
+            for doc in page["results"]:
+                found[doc["id"]] = int(doc.get("version") or 0)
+            offset += len(page["results"])
+            if not page["results"] or offset >= page["total"]:
+                return found
+
+    # -- search -----------------------------------------------------------------------
+
+    def search(self, query: SearchQuery) -> SearchResult:
+        started = time.perf_counter()
+        facets = [f for f in FACETS if f in query.facets]
+        parts = filters(query)
+        order = _order(query)
+        radius = query.radius_km if query.point is not None else None
+        if radius is not None:
+            hits, total, counts = self._within_radius(query, parts, order, radius)
+        elif order == "relevance":
+            hits, total, counts = self._ranked(query, parts, facets)
+        else:
+            hits, total, counts = self._ordered(query, parts, order, facets)
+        return SearchResult(
+            hits=hits,
+            total=total,
+            facets={f: counts.get(f, {}) for f in query.facets},
+            took_ms=round((time.perf_counter() - started) * 1000, 3),
+        )
+
+    def _ranked(self, query: SearchQuery, parts: list[str], facets: list[str]) -> _Answer:
+        """Text relevance, no radius: Meilisearch ranks and pages."""
+        body = _body(query, parts, facets=sorted({"type", *facets}))
+        limit, offset = max(0, query.limit), max(0, query.offset)
+        if limit == 0 or offset % limit == 0:
+            body.update(page=offset // limit + 1 if limit else 1, hitsPerPage=limit)
+            skip = 0
+        else:  # an offset between pages: the pages up to it, then the tail
+            body.update(page=1, hitsPerPage=offset + limit)
+            skip = offset
+        answer = self._call("POST", self._path("/search"), body)
+        counts = answer.get("facetDistribution") or {}
+        hits = [_hit(doc, query) for doc in answer["hits"][skip:]]
+        return hits, _total(counts), counts
+
+    def _ordered(
+        self, query: SearchQuery, parts: list[str], order: str, facets: list[str]
+    ) -> _Answer:
+        """Date or distance order, no radius: only the first ``offset + limit`` are sought."""
+        summary = _body(query, parts, limit=0, facets=sorted({"type", *facets}))
+        wanted = max(0, query.offset) + max(0, query.limit)
+        if order == "date":
+            events = _body(
+                query, [*parts, 'type = "event"'], limit=wanted, sort=["starts_at:asc"],
+                attributesToRetrieve=["id", "type", "starts_at"],
+            )  # fmt: skip
+            answer, first = self._multi([summary, events])
+            counts = answer.get("facetDistribution") or {}
+            ranked = self._soonest(query, parts, counts, first["hits"], wanted)
+        else:
+            assert query.point is not None
+            rings = [
+                _body(query, [*parts, _box(box_around(query.point, r))], limit=0, facets=["type"])
+                for r in RINGS_KM
+            ]
+            answer, *counted = self._multi([summary, *rings])
+            counts = answer.get("facetDistribution") or {}
+            sizes = [_total(ring.get("facetDistribution") or {}) for ring in counted]
+            ranked = self._nearest(query, parts, sizes, wanted)
+        page = ranked[max(0, query.offset) : wanted]
+        return self._page(page, query), _total(counts), counts
+
+    def _soonest(
+        self,
+        query: SearchQuery,
+        parts: list[str],
+        counts: dict[str, dict[str, int]],
+        first: list[dict[str, Any]],
+        wanted: int,
+    ) -> list[str]:
+        """The first ``wanted`` ids in date order (events by start then id, then the rest).
+
+        Meilisearch sorted the events by start (``sort`` is the first ranking rule); the
+        events that start at the same time as the last one it gave are fetched too, so
+        ties are broken by id here. Other items follow by folded name then id, which
+        Meilisearch's own string order does not reproduce: they are all fetched, and
+        only when the page reaches past the events.
+        """
+        if wanted == 0:
+            return []
+        events = first
+        if len(first) == wanted and wanted < counts.get("type", {}).get("event", 0):
+            last = first[-1]["starts_at"]
+            tied = self._all(query, [*parts, 'type = "event"', f"starts_at = {number(last)}"])
+            events = [e for e in first if e["starts_at"] < last] + tied
+        ranked = [e["id"] for e in sorted(events, key=date_key)][:wanted]
+        if len(ranked) < wanted and _total(counts) > len(ranked):
+            others = self._all(query, [*parts, 'type != "event"'], ["id", "type", "name"])
+            ranked += [o["id"] for o in sorted(others, key=date_key)][: wanted - len(ranked)]
+        return ranked
+
+    def _nearest(
+        self, query: SearchQuery, parts: list[str], sizes: list[int], wanted: int
+    ) -> list[str]:
+        """The first ``wanted`` ids by exact distance, then those without coordinates.
+
+        Rings grow until one's circle holds ``wanted`` items: everything outside it is
+        farther than everything inside, so sorting the inside is exact. ``sizes`` are
+        the counts of each ring's box, from one multi-search.
+        """
+        assert query.point is not None
+        if wanted == 0:
+            return []
+        point = query.point
+        ranked: list[tuple[float, str]] = []
+        for radius, size in zip(RINGS_KM, sizes, strict=True):
+            last = radius == RINGS_KM[-1]
+            if size < wanted and not last:
+                continue
+            found = self._all(query, [*parts, _box(box_around(point, radius))], _GEO_FIELDS)
+            ranked = sorted(
+                (d, c["id"])
+                for c in found
+                if (d := _distance(point, c)) is not None and d <= radius
+            )
+            if len(ranked) >= wanted or last:
+                break
+        ids = [i for _, i in ranked[:wanted]]
+        if len(ids) < wanted:  # past every located item: the others, by id
+            unlocated = self._all(query, [*parts, "lat IS NULL OR lat NOT EXISTS"], ["id"])
+            ids += sorted(u["id"] for u in unlocated)[: wanted - len(ids)]
+        return ids
+
+    def _within_radius(
+        self, query: SearchQuery, parts: list[str], order: str, radius: float
+    ) -> _Answer:
+        """A radius: every candidate of its box, cut, counted and ordered here."""
+        assert query.point is not None
+        point = query.point
+        kept: list[tuple[float, dict[str, Any]]] = []
+        fields = [*_GEO_FIELDS, "type", "name", "starts_at", "themes", "tags", "city"]
+        sort = ["starts_at:asc"] if order == "date" else None
+        for candidate in self._all(query, parts, fields, sort=sort):
+            distance = _distance(point, candidate)
+            if distance is not None and distance <= radius:
+                kept.append((distance, candidate))
+        if order == "distance":
+            kept.sort(key=lambda pair: (pair[0], pair[1]["id"]))
+        elif order == "date":
+            kept.sort(key=lambda pair: date_key(pair[1]))
+        start = max(0, query.offset)
+        page = [c["id"] for _, c in kept[start : start + max(0, query.limit)]]
+        return self._page(page, query), len(kept), count_facets(c for _, c in kept)
+
+    def _all(
+        self,
+        query: SearchQuery,
+        parts: list[str],
+        fields: list[str] | None = None,
+        sort: list[str] | None = None,
+    ) -> list[dict[str, Any]]:
+        """Every match's ``fields`` (``id`` and ``starts_at`` by default), in one request."""
+        extra: dict[str, Any] = {"sort": sort} if sort else {}
+        body = _body(
+            query, parts, limit=MAX_TOTAL_HITS,
+            attributesToRetrieve=fields or ["id", "type", "starts_at"], **extra,
+        )  # fmt: skip
+        hits: list[dict[str, Any]] = self._call("POST", self._path("/search"), body)["hits"]
+        if len(hits) >= MAX_TOTAL_HITS:
+            log.warning("search: %d candidates or more, the order is approximate", len(hits))
+        return hits
+
+    def _multi(self, bodies: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        queries = [{"indexUid": self.index, **body} for body in bodies]
+        results: list[dict[str, Any]] = self._call("POST", "/multi-search", {"queries": queries})[
+            "results"
+        ]
+        return results
+
+    def _page(self, ids: list[str], query: SearchQuery) -> list[Hit]:
+        """The hits of these ids, in this order, with their whole documents."""
+        if not ids:
+            return []
+        body = {"ids": ids, "limit": len(ids)}
+        found = {
+            d["id"]: d for d in self._call("POST", self._path("/documents/fetch"), body)["results"]
+        }
+        return [_hit(found[i], query) for i in ids if i in found]
+
+    # -- HTTP -------------------------------------------------------------------------
+
+    def _path(self, tail: str = "") -> str:
+        return f"/indexes/{self.index}{tail}"
+
+    def _call(self, method: str, path: str, body: Any = None) -> Any:
+        try:
+            response = self._client.request(
+                method, self.url + path, json=body, headers=self._headers, timeout=self._timeout
+            )
+        except httpx.TimeoutException as error:
+            raise SearchUnavailable(
+                f"Meilisearch at {self.url} timed out ({method} {path})"
+            ) from error
+        except httpx.TransportError as error:
+            raise SearchUnavailable(f"Meilisearch at {self.url} unreachable: {error}") from error
+        if response.status_code >= 400:
+            raise _error(response, f"{method} {path}")
+        return response.json() if response.content else None
+
+    def _wait(self, task: dict[str, Any]) -> dict[str, Any]:
+        """Poll an enqueued task until it is done; its failure raises :class:`MeiliError`."""
+        uid = task["taskUid"]
+        deadline = time.monotonic() + self._task_timeout
+        delay = 0.001
+        while True:
+            state = self._call("GET", f"/tasks/{uid}")
+            if state["status"] == "succeeded":
+                return dict(state)
+            if state["status"] in ("failed", "canceled"):
+                error = state.get("error") or {}
+                raise MeiliError(
+                    f"Meilisearch task {uid} ({state.get('type')}) {state['status']}: "
+                    f"{error.get('message', '')}",
+                    code=error.get("code", ""),
+                )
+            if time.monotonic() > deadline:
+                raise SearchUnavailable(
+                    f"Meilisearch task {uid} still {state['status']} after {self._task_timeout} s"
+                )
+            time.sleep(delay)
+            delay = min(delay * 2, 0.05)
+
+
+def check_id(doc_id: Any) -> None:
+    """Refuse an id Meilisearch would reject (it fails the whole batch otherwise)."""
+    if not isinstance(doc_id, str) or not VALID_ID.fullmatch(doc_id):
+        raise ValueError(
+            f"search document id {doc_id!r} is not a Meilisearch id "
+            "(letters, digits, '-' and '_' only, at most 511 bytes)"
+        )
+
+
+def filters(query: SearchQuery) -> list[str]:
+    """The query's filter as Meilisearch expressions, all of which must hold."""
+    parts: list[str] = []
+    if query.types:
+        parts.append(f"type IN {_list(sorted(query.types))}")
+    if query.themes:
+        parts.append(f"themes IN {_list(query.themes)}")
+    if query.tags:
+        if query.tags_all:
+            parts.append(" AND ".join(f"tags = {quote(t)}" for t in query.tags))
+        else:
+            parts.append(f"tags IN {_list(query.tags)}")
+    if query.organisation_id is not None:
+        parts.append(f"organisation_ids = {quote(query.organisation_id)}")
+    if query.origin != "all":
+        parts.append(f"origin = {quote(query.origin)}")
+    if not query.include_cancelled:
+        parts.append('status != "cancelled"')
+    if query.start is not None or query.end is not None:
+        window = []
+        if query.start is not None:
+            window.append(f"({_ends_after(query.start)})")
+        if query.end is not None:
+            window.append(f"starts_at <= {number(_epoch(query.end))}")
+        parts.append(f'type != "event" OR ({" AND ".join(window)})')
+    else:
+        now = query.now if query.now is not None else datetime.now(UTC)
+        parts.append(f'type != "event" OR {_ends_after(now)}')
+    if query.bbox is not None:
+        parts.append(_box(query.bbox))
+    if query.point is not None and query.radius_km is not None:
+        parts.append(_box(box_around(query.point, query.radius_km)))
+    return parts
+
+
+def quote(value: str) -> str:
+    """A filter string literal: double quotes, with ``\\`` and ``"`` escaped."""
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def number(value: float) -> str:
+    """A filter number, positional (no exponent), exactly the float's shortest form."""
+    if not math.isfinite(value):
+        raise ValueError(f"not a finite number: {value!r}")
+    exact = Decimal(repr(float(value)))
+    return str(int(exact)) if exact == exact.to_integral_value() else format(exact, "f")
+
+
+def date_key(doc: dict[str, Any]) -> tuple[int, float, str, str]:
+    """Date order: events by start then id; the others after them, by name (accents and
+    case ignored, as the embedded backend folds it) then id."""
+    if doc.get("type") == "event" and doc.get("starts_at") is not None:
+        return (0, float(doc["starts_at"]), "", doc["id"])
+    return (1, 0.0, fold(doc.get("name") or ""), doc["id"])
+
+
+def count_facets(docs: Iterable[dict[str, Any]]) -> dict[str, dict[str, int]]:
+    """Facet counts as Meilisearch counts them: each document once per distinct value."""
+    counts: dict[str, Counter[str]] = {f: Counter() for f in FACETS}
+    for doc in docs:
+        for facet in FACETS:
+            value = doc.get(facet)
+            values = value if isinstance(value, list) else [value]
+            counts[facet].update({v for v in values if v is not None})
+    return {f: dict(c) for f, c in counts.items() if c}
+
+
+def _body(query: SearchQuery, parts: list[str], **extra: Any) -> dict[str, Any]:
+    return {
+        "q": query.text.strip(),
+        "filter": " AND ".join(f"({part})" for part in parts),
+        "matchingStrategy": "all",
+        **extra,
+    }
+
+
+def _total(counts: dict[str, dict[str, int]]) -> int:
+    """Every document has one type: the type facet counts every match (exactly, where
+    ``totalHits`` stops at ``maxTotalHits``)."""
+    return sum(counts.get("type", {}).values())
+
+
+def _distance(point: Point, doc: dict[str, Any]) -> float | None:
+    if doc.get("lat") is None or doc.get("lng") is None:
+        return None
+    return distance_km(point, doc["lat"], doc["lng"])
+
+
+def _order(query: SearchQuery) -> str:
+    if query.sort == Sort.date:
+        return "date"
+    if query.sort == Sort.distance and query.point is not None:
+        return "distance"
+    return "relevance" if query.text.strip() else "date"  # without text: soonest first
+
+
+def _hit(doc: Document, query: SearchQuery) -> Hit:
+    distance = None
+    if query.point is not None and doc.get("lat") is not None and doc.get("lng") is not None:
+        distance = round(distance_km(query.point, doc["lat"], doc["lng"]), 3)
+    return Hit(
+        id=doc["id"],
+        type=doc["type"],
+        object_id=doc.get("object_id") or "",
+        distance_km=distance,
+        document=doc,
+    )
+
+
+def _box(box: BBox) -> str:
+    return (
+        f"lat {number(box.min_lat)} TO {number(box.max_lat)} AND "
+        f"lng {number(box.min_lon)} TO {number(box.max_lon)}"
+    )
+
+
+def _list(values: Iterable[str]) -> str:
+    return "[" + ", ".join(quote(v) for v in values) + "]"
+
+
+def _epoch(moment: datetime) -> int:
+    """Whole epoch seconds, as documents hold them (naive datetimes are UTC)."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return int(moment.timestamp())
+
+
+def _ends_after(moment: datetime) -> str:
+    """An event still on at ``moment`` (one without an end lasts no time)."""
+    at = number(_epoch(moment))
+    return f"ends_at >= {at} OR (ends_at IS NULL AND starts_at >= {at})"
+
+
+def _chunks(items: Sequence[Any], size: int) -> Iterable[list[Any]]:
+    for start in range(0, len(items), size):
+        yield list(items[start : start + size])
+
+
+def _same_setting(name: str, current: Any, desired: Any) -> bool:
+    if name in _REPLACED:
+        return bool(current == desired)
+    if isinstance(desired, dict):
+        return isinstance(current, dict) and all(
+            _same_setting(name, current.get(k), v) for k, v in desired.items()
+        )
+    if name in _UNORDERED and isinstance(current, list):
+        return sorted(map(str, current)) == sorted(map(str, desired))
+    return bool(current == desired)
+
+
+def _error(response: httpx.Response, what: str) -> MeiliError:
+    try:
+        payload = response.json()
+    except ValueError:
+        payload = {}
+    if not isinstance(payload, dict):
+        payload = {}
+    message = payload.get("message") or response.text[:200]
+    return MeiliError(
+        f"Meilisearch refused {what}: {response.status_code} {message}",
+        status=response.status_code,
+        code=str(payload.get("code", "")),
+    )
