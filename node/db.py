@@ -20,6 +20,9 @@ _PG_MIGRATION_LOCK = 7_311_402  # pg_advisory_lock key: one migrator at a time
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """An engine with the pragmas and pool each backend needs."""
     if url.startswith("sqlite"):
+        if ":memory:" not in url and "mode=memory" not in url:
+            kwargs.setdefault("pool_size", 20)
+            kwargs.setdefault("max_overflow", 40)
         engine = create_engine(
             url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs
         )

@@ -212,7 +212,7 @@ class Project(Stored, table=True):
 class Label(SQLModel, table=True):
     """Themes and tags of an object, one row each, for filtering lists."""
 
-    __table_args__ = (Index("ix_label_value", "kind", "value", "entity_type"),)
+    __table_args__ = (Index("ix_label_value", "kind", "value", "entity_type", "entity_id"),)
 
     entity_type: str = Field(primary_key=True, max_length=16)
     entity_id: str = Field(primary_key=True, max_length=36)

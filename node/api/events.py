@@ -15,7 +15,7 @@ from node.api import deps
 from node.api.listing import after, labelled, ordered
 from node.api.pagination import decode_cursor, encode_cursor
 from node.api.patching import merge
-from node.api.representations import EventOut, Page, events_out
+from node.api.representations import EventOut, Page, event_out, events_out
 from node.dbtypes import utcnow
 from node.errors import Invalid
 from node.models import Event, EventOrganiser, Participation, ParticipationState, Person
@@ -110,7 +110,7 @@ def create_event(data: EventIn, request: Request) -> EventOut:
 def get_event(event_id: str, request: Request) -> EventOut:
     node = deps.runtime(request)
     with node.transaction() as session:
-        return events_out(session, [get_live(session, Event, event_id)])[0]
+        return event_out(session, event_id)
 
 
 @router.patch("/{event_id}", response_model=EventOut)

@@ -9,10 +9,11 @@ from typing import Generic, TypeVar
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
-from sqlalchemy import ColumnElement, func, select, true
+from sqlalchemy import ColumnElement, bindparam, func, select, true
 from sqlalchemy.orm import Mapped, Session
 from sqlmodel import col
 
+from node.errors import Gone, NotFound
 from node.models import (
     Event,
     EventOrganiser,
@@ -217,30 +218,105 @@ def organisation_refs(session: Session, ids: set[str]) -> dict[str, Organisation
     }
 
 
-def events_out(session: Session, events: Sequence[Event]) -> list[EventOut]:
+_GOING = (
+    select(func.count())
+    .where(
+        col(Participation.event_id) == Event.id,
+        col(Participation.state) == ParticipationState.going,
+    )
+    .scalar_subquery()
+)
+# built once: no statement construction nor cache-key computation per request
+_EVENT_BY_ID = (
+    select(Event, Place, _GOING)
+    .outerjoin(Place, col(Place.id) == Event.place_id)
+    .where(col(Event.id) == bindparam("event_id"))
+)
+_ORGANISER_REFS = (
+    select(
+        col(Organisation.id),
+        col(Organisation.ap_id),
+        col(Organisation.origin),
+        col(Organisation.name),
+    )
+    .join(EventOrganiser, col(EventOrganiser.organisation_id) == col(Organisation.id))
+    .where(col(EventOrganiser.event_id) == bindparam("event_id"))
+    .order_by(col(EventOrganiser.position))
+)
+
+
+def event_out(session: Session, event_id: str) -> EventOut:
+    """One event by id in two queries: event + place + going count, then organisers."""
+    row = session.execute(_EVENT_BY_ID, {"event_id": event_id}).first()
+    if row is None:
+        raise NotFound(f"no event {event_id}")
+    event, place, count = row
+    if event.deleted_at is not None:
+        raise Gone(f"event {event_id} was deleted")
+    refs = [
+        OrganisationRef(id=i, url=u, origin=o or "local", name=n)
+        for i, u, o, n in session.execute(_ORGANISER_REFS, {"event_id": event_id})
+    ]
+    if not refs:
+        refs = list(organisation_refs(session, {event.organisation_id}).values())
+    places = {place.id: PlaceOut.model_validate(place, from_attributes=True)} if place else {}
+    return events_out(
+        session, [event], places=places, going={event.id: int(count)}, organisers={event.id: refs}
+    )[0]
+
+
+def events_out(
+    session: Session,
+    events: Sequence[Event],
+    *,
+    places: dict[str, PlaceOut] | None = None,
+    going: dict[str, int] | None = None,
+    organisers: dict[str, list[OrganisationRef]] | None = None,
+) -> list[EventOut]:
     ids = [e.id for e in events]
-    places = _places(session, [e.place_id for e in events])
-    organisers: dict[str, list[str]] = defaultdict(list)
-    if ids:
-        for event_id, org_id in session.execute(
-            select(col(EventOrganiser.event_id), col(EventOrganiser.organisation_id))
-            .where(col(EventOrganiser.event_id).in_(ids))
+    if places is None:
+        places = _places(session, [e.place_id for e in events])
+    refs_of: dict[str, list[OrganisationRef]] = defaultdict(list)
+    if organisers is not None:
+        refs_of.update(organisers)
+    elif ids:
+        for event_id, org_id, ap_id, origin, name in session.execute(
+            select(
+                col(EventOrganiser.event_id),
+                col(Organisation.id),
+                col(Organisation.ap_id),
+                col(Organisation.origin),
+                col(Organisation.name),
+            )
+            .join(Organisation, col(Organisation.id) == col(EventOrganiser.organisation_id))
+            .where(
+                col(EventOrganiser.event_id) == ids[0]
+                if len(ids) == 1
+                else col(EventOrganiser.event_id).in_(ids)
+            )
             .order_by(col(EventOrganiser.event_id), col(EventOrganiser.position))
         ):
-            organisers[event_id].append(org_id)
-    wanted = {o for orgs in organisers.values() for o in orgs} | {e.organisation_id for e in events}
-    refs = organisation_refs(session, wanted)
-    going = _counts(
-        session,
-        col(Participation.event_id),
-        col(Participation.state) == ParticipationState.going,
-        ids,
+            refs_of[event_id].append(
+                OrganisationRef(id=org_id, url=ap_id, origin=origin or "local", name=name)
+            )
+    # events without organiser rows fall back on their main organisation
+    fallback = organisation_refs(
+        session, {e.organisation_id for e in events if e.id not in refs_of}
     )
+    if going is None:
+        going = _counts(
+            session,
+            col(Participation.event_id),
+            col(Participation.state) == ParticipationState.going,
+            ids,
+        )
     out = []
     for e in events:
         zone = ZoneInfo(e.timezone)
         count = going.get(e.id, 0)
-        org_ids = organisers.get(e.id) or [e.organisation_id]
+        refs = refs_of.get(e.id) or [
+            r for r in [fallback.get(e.organisation_id)] if r is not None
+        ]
         out.append(
             EventOut(
                 id=e.id,
@@ -250,7 +326,7 @@ def events_out(session: Session, events: Sequence[Event]) -> list[EventOut]:
                 updated=e.updated,
                 name=e.name,
                 organisation_id=e.organisation_id,
-                organisers=[refs[o] for o in org_ids if o in refs],
+                organisers=refs,
                 starts_at=e.starts_at.astimezone(zone),
                 ends_at=e.ends_at.astimezone(zone),
                 timezone=e.timezone,
