@@ -50,6 +50,12 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+# `python bench/api.py` puts bench/ first on sys.path, where bench/search.py would shadow
+# the search package: packages are looked up from the project root instead.
+_BENCH = Path(__file__).resolve().parent
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _BENCH]
+sys.path.insert(0, str(_BENCH.parent))
+
 HOST = "127.0.0.1"  # the load only ever goes to loopback
 PUBLIC_URL = "http://bench.maillon.test"
 API = "/api/v1"
