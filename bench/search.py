@@ -1,0 +1,853 @@
+"""Search benchmark: both backends at 100,000 items, each beside its raw engine.
+
+Not a test: it prints figures and checks them against the targets of issue 3, but
+asserts nothing. What it does:
+
+1. generates ``--items`` search documents (default 100,000: 60 % events, 20 %
+   organisations, 20 % projects) straight as dicts — French names and descriptions from
+   word lists, 16 themes, tags, coordinates clustered around Lille, Roubaix, Tourcoing,
+   Villeneuve-d'Ascq and a few other French cities, events over a year. Deterministic
+   (``--seed``). No database: the figures are the search layer's;
+2. indexes them into the embedded backend (a temporary SQLite file) and into
+   Meilisearch (the pinned binary, started on a free loopback port in a temporary
+   directory and always stopped), in batches, and prints the indexing times;
+3. for each query kind, sends ``--queries`` varied queries through our backend
+   (``backend.search(SearchQuery(...))``, the layer under ``GET /api/v1/search``; **not**
+   through HTTP) and, alternately, the same question straight to the engine: one
+   hand-written ``POST /indexes/{uid}/search`` with httpx (keep-alive, identity
+   encoding), or hand-written SQL on the same SQLite file with the stdlib ``sqlite3``;
+4. freshness: an upsert of one changed document, then searches until it is found;
+5. prints p50/p95 beside each other and the targets with pass/fail.
+
+Query kinds:
+
+- ``text+geo``: one word + 10 km around a point + one theme + a 30-day window, sorted by
+  distance, 20 per page, all facets;
+- ``map``: a bounding box (a town's size), 200 pins, no facets, default (date) order;
+- ``facets``: no filter (upcoming only), all facets over the whole index, 20 per page;
+- ``freshness``: write one document, poll the search for its new word.
+
+    .venv/bin/python bench/search.py                              # the full run
+    .venv/bin/python bench/search.py --items 10000 --queries 50  # quicker
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import datetime as dt
+import json
+import math
+import os
+import platform
+import random
+import secrets
+import socket
+import sqlite3
+import string
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+# `python bench/search.py` puts bench/ first on sys.path, where this very file would
+# shadow the search package: packages are looked up from the project root instead.
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
+sys.path.insert(0, str(ROOT))
+
+from search.embedded import EmbeddedBackend  # noqa: E402
+from search.embedded_store import key_token  # noqa: E402
+from search.geo import EARTH_RADIUS_KM, box_around  # noqa: E402
+from search.meili import MeiliBackend  # noqa: E402
+from search.query import FACETS, BBox, Point, SearchQuery, Sort  # noqa: E402
+
+MEILI_VERSION = "1.21.0"
+MEILI_BIN = ROOT / ".cache" / "meilisearch" / f"meilisearch-{MEILI_VERSION}"
+INDEX = "bench"
+HOST = "127.0.0.1"
+START_DEADLINE_S = 60.0
+FRESHNESS_DEADLINE_S = 10.0
+BATCH = 5_000
+MAX_ITEMS = 500_000
+MAX_QUERIES = 2_000
+#: the reference "now" of the run (upcoming events, the dates of the generated events)
+NOW = dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.UTC)
+DAY = 86_400
+
+THEME_IDS = (
+    "food", "culture", "social-economy", "education", "employment", "energy",
+    "environment", "housing", "mobility", "digital", "health", "solidarity", "sport",
+    "citizenship", "crafts", "sharing",
+)  # fmt: skip
+TAGS = (
+    "velo", "compost", "repair-cafe", "jardin-partage", "amap", "zero-dechet", "tiers-lieu",
+    "numerique-inclusif", "insertion", "habitat-participatif", "monnaie-locale", "friperie",
+    "circuit-court", "atelier", "conference", "benevolat", "solaire", "covoiturage",
+    "lecture", "concert", "marche", "formation", "jeunesse", "seniors", "quartier",
+)  # fmt: skip
+#: (city, latitude, longitude, weight, spread in degrees)
+CITIES = (
+    ("Lille", 50.6292, 3.0573, 30, 0.020),
+    ("Roubaix", 50.6942, 3.1746, 12, 0.012),
+    ("Tourcoing", 50.7239, 3.1612, 10, 0.012),
+    ("Villeneuve-d'Ascq", 50.6233, 3.1450, 10, 0.015),
+    ("Lambersart", 50.6500, 3.0250, 4, 0.008),
+    ("Armentières", 50.6881, 2.8800, 3, 0.008),
+    ("Paris", 48.8566, 2.3522, 12, 0.040),
+    ("Lyon", 45.7640, 4.8357, 6, 0.030),
+    ("Nantes", 47.2184, -1.5536, 4, 0.025),
+    ("Marseille", 43.2965, 5.3698, 4, 0.035),
+    ("Strasbourg", 48.5734, 7.7521, 3, 0.020),
+    ("Rennes", 48.1173, -1.6778, 2, 0.020),
+)
+LILLE_AREA = CITIES[:6]
+NOUNS = (
+    "atelier", "jardin", "repair", "café", "marché", "fête", "conférence", "chantier",
+    "ressourcerie", "cuisine", "bibliothèque", "vélo", "compost", "forum", "collecte",
+    "balade", "concert", "permanence", "formation", "rencontre", "épicerie", "friperie",
+    "coopérative", "théâtre", "potager", "troc", "lecture", "projection", "débat", "brocante",
+)  # fmt: skip
+QUALIFIERS = (
+    "partagé", "solidaire", "citoyen", "participatif", "zéro déchet", "du quartier",
+    "des voisins", "en famille", "numérique", "de saison", "bio", "populaire", "collectif",
+    "ouvert", "intergénérationnel", "éco-responsable", "de l'été", "d'hiver",
+)  # fmt: skip
+ORG_WORDS = (
+    "Association", "Collectif", "Coopérative", "Maison", "Amicale", "Réseau", "Fabrique",
+    "Comité", "Atelier", "Union",
+)  # fmt: skip
+PLACES = (
+    "Fives", "Wazemmes", "Moulins", "Vauban", "Saint-Maurice", "Hellemmes", "Bois-Blancs",
+    "l'Épeule", "Alma", "Pont-de-Bois", "Triolo", "Flers", "Croix", "Mons", "la Bourgogne",
+)  # fmt: skip
+FILLER = (
+    "pour", "avec", "les", "habitants", "ensemble", "chaque", "semaine", "venez", "partager",
+    "apprendre", "réparer", "cultiver", "découvrir", "gratuit", "ouvert", "à", "tous",
+    "et", "toutes", "autour", "d'un", "goûter", "bénévoles", "accueil", "convivial",
+)  # fmt: skip
+WORDS = [w for w in NOUNS if " " not in w]
+
+
+# -- data ---------------------------------------------------------------------------------
+
+
+def _uuid(rng: random.Random) -> str:
+    return str(uuid.UUID(int=rng.getrandbits(128), version=4))
+
+
+def _place(rng: random.Random, weights: list[int]) -> tuple[str, float | None, float | None]:
+    city, lat, lng, _, spread = rng.choices(CITIES, weights=weights)[0]
+    if rng.random() < 0.03:  # online-only: no coordinates
+        return city, None, None
+    return city, round(rng.gauss(lat, spread), 6), round(rng.gauss(lng, spread * 1.5), 6)
+
+
+def generate(n: int, seed: int) -> list[dict[str, Any]]:
+    """``n`` search documents (the shape of :mod:`search.documents`)."""
+    rng = random.Random(seed)
+    weights = [c[3] for c in CITIES]
+    n_orgs = max(1, n // 5)
+    n_projects = n // 5
+    docs: list[dict[str, Any]] = []
+    orgs: list[tuple[str, str]] = []
+    version = int(NOW.timestamp() * 1000)
+
+    def base(kind: str, name: str, org_ids: list[str], org_names: list[str]) -> dict[str, Any]:
+        object_id = _uuid(rng)
+        city, lat, lng = _place(rng, weights)
+        words = [rng.choice(FILLER) for _ in range(rng.randint(8, 24))]
+        words[rng.randrange(len(words))] = rng.choice(NOUNS)
+        return {
+            "id": f"{kind}-{object_id}",
+            "type": kind,
+            "object_id": object_id,
+            "url": f"https://bench.maillon.test/{kind}s/{object_id}",
+            "origin": "local" if rng.random() < 0.9 else "autre.maillon.test",
+            "name": name,
+            "description": " ".join(words).capitalize() + ".",
+            "themes": rng.sample(THEME_IDS, rng.choice((1, 1, 2, 2, 3))),
+            "tags": rng.sample(TAGS, rng.randint(0, 4)),
+            "organisation_ids": org_ids,
+            "organisation_names": org_names,
+            "city": city,
+            "postal_code": None,
+            "insee_code": None,
+            "lat": lat,
+            "lng": lng,
+            "starts_at": None,
+            "ends_at": None,
+            "status": None,
+            "kind": None,
+            "stage": None,
+            "version": version,
+        }
+
+    for _ in range(n_orgs):
+        name = f"{rng.choice(ORG_WORDS)} {rng.choice(NOUNS)} {rng.choice(QUALIFIERS)}"
+        name = f"{name} de {rng.choice(PLACES)}".capitalize()
+        doc = base("organisation", name, [], [])
+        doc["organisation_ids"], doc["organisation_names"] = [doc["object_id"]], [name]
+        doc["kind"] = rng.choice(("association", "cooperative", "informal-group"))
+        orgs.append((doc["object_id"], name))
+        docs.append(doc)
+    for _ in range(n_projects):
+        org_id, org_name = rng.choice(orgs)
+        name = f"Projet {rng.choice(NOUNS)} {rng.choice(QUALIFIERS)} à {rng.choice(PLACES)}"
+        doc = base("project", name, [org_id], [org_name])
+        doc["stage"] = rng.choice(("idea", "running", "done"))
+        docs.append(doc)
+    start = int(NOW.timestamp()) - 30 * DAY
+    for _ in range(n - len(docs)):
+        chosen = rng.sample(orgs, rng.choice((1, 1, 1, 2)))
+        name = f"{rng.choice(NOUNS)} {rng.choice(QUALIFIERS)}".capitalize()
+        if rng.random() < 0.5:
+            name += f" à {rng.choice(PLACES)}"
+        doc = base("event", name, [o for o, _ in chosen], [m for _, m in chosen])
+        begins = start + rng.randrange(365 * 24) * 3600
+        doc.update(
+            starts_at=begins,
+            ends_at=begins + rng.choice((1, 2, 3, 4, 8, 48)) * 3600,
+            status="cancelled" if rng.random() < 0.03 else "confirmed",
+            timezone="Europe/Paris",
+            online_url=None,
+        )
+        docs.append(doc)
+    rng.shuffle(docs)
+    return docs
+
+
+# -- Meilisearch server (the approach of tests/search/conftest.py) ------------------------
+
+
+@dataclass(frozen=True)
+class MeiliServer:
+    url: str
+    key: str
+    process: subprocess.Popen[bytes]
+    log: Path
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind((HOST, 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def start_meili(binary: Path, workdir: Path) -> MeiliServer:
+    workdir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(24)
+    port = free_port()
+    log = workdir / "meilisearch.log"
+    command = [
+        str(binary),
+        "--http-addr", f"{HOST}:{port}",
+        "--no-analytics",
+        "--db-path", str(workdir / "data.ms"),
+        "--dump-dir", str(workdir / "dumps"),
+        "--master-key", key,
+        "--env", "development",
+    ]  # fmt: skip
+    with log.open("ab") as out:
+        process = subprocess.Popen(
+            command, cwd=workdir, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
+        )
+    server = MeiliServer(f"http://{HOST}:{port}", key, process, log)
+    deadline = time.monotonic() + START_DEADLINE_S
+    with httpx.Client(timeout=2.0) as client:
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"Meilisearch exited ({process.returncode}); see {log}")
+            with contextlib.suppress(httpx.TransportError):
+                if client.get(f"{server.url}/health").status_code == 200:
+                    return server
+            if time.monotonic() > deadline:
+                stop_meili(server)
+                raise RuntimeError(f"Meilisearch not healthy after {START_DEADLINE_S:.0f} s")
+            time.sleep(0.02)
+
+
+def stop_meili(server: MeiliServer) -> None:
+    server.process.terminate()
+    try:
+        server.process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        server.process.kill()
+        server.process.wait()
+
+
+# -- raw engines --------------------------------------------------------------------------
+
+
+class RawMeili:
+    """Hand-written Meilisearch requests: one ``POST /indexes/{uid}/search`` per query."""
+
+    def __init__(self, url: str, key: str) -> None:
+        self.url = url
+        self.client = httpx.Client(
+            headers={"Authorization": f"Bearer {key}", "Accept-Encoding": "identity"},
+            timeout=30.0,
+        )
+
+    def close(self) -> None:
+        self.client.close()
+
+    def search(self, body: dict[str, Any]) -> dict[str, Any]:
+        response = self.client.post(f"{self.url}/indexes/{INDEX}/search", json=body)
+        response.raise_for_status()
+        answer: dict[str, Any] = response.json()
+        return answer
+
+    def add(self, doc: dict[str, Any]) -> None:
+        response = self.client.post(f"{self.url}/indexes/{INDEX}/documents", json=[doc])
+        response.raise_for_status()
+
+    def version(self) -> str:
+        return str(self.client.get(f"{self.url}/version").json().get("pkgVersion", "?"))
+
+
+HAVERSINE = (
+    "(2 * :earth * asin(min(1.0, sqrt(pow(sin((radians(d.lat) - :phi1) / 2), 2)"
+    " + :cos1 * cos(radians(d.lat)) * pow(sin(radians(d.lng - :plon) / 2), 2)))))"
+)
+UPCOMING = "(d.type <> 'event' OR d.ends_at >= :now)"
+DATE_ORDER = (
+    "d.type <> 'event', d.starts_at,"
+    " CASE WHEN d.type = 'event' THEN NULL ELSE d.name_sort END, d.id"
+)
+
+
+class RawSQLite:
+    """Hand-written SQL on the embedded backend's file (stdlib ``sqlite3``)."""
+
+    def __init__(self, path: Path) -> None:
+        self.conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self.conn.execute("PRAGMA cache_size = -65536")
+        self.conn.execute("PRAGMA temp_store = MEMORY")
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def _bodies(self, rids: list[int]) -> list[dict[str, Any]]:
+        rows = dict(
+            self.conn.execute(
+                "SELECT rid, body FROM bodies WHERE rid IN (SELECT value FROM json_each(?))",
+                (json.dumps(rids),),
+            ).fetchall()
+        )
+        return [json.loads(rows[r]) for r in rids]
+
+    def _facets(self, rids: list[int]) -> dict[str, dict[str, int]]:
+        ids = json.dumps(rids)
+        inside = "IN (SELECT value FROM json_each(?))"
+        counts: dict[str, dict[str, int]] = {"type": {}, "city": {}}
+        for kind, city, n in self.conn.execute(
+            f"SELECT type, city, count(*) FROM docs WHERE rid {inside} GROUP BY 1, 2", (ids,)
+        ):
+            counts["type"][kind] = counts["type"].get(kind, 0) + n
+            if city is not None:
+                counts["city"][city] = counts["city"].get(city, 0) + n
+        for name, table in (("themes", "doc_themes"), ("tags", "doc_tags")):
+            sql = f"SELECT value, count(*) FROM {table} WHERE doc {inside} GROUP BY 1"
+            counts[name] = dict(self.conn.execute(sql, (ids,)).fetchall())
+        return counts
+
+    def text_geo(
+        self, word: str, theme: str, point: Point, radius: float, start: int, end: int
+    ) -> tuple[int, list[dict[str, Any]], dict[str, dict[str, int]]]:
+        box = box_around(point, radius)
+        phi1 = math.radians(point.lat)
+        match = (
+            f'{{name description organisation_names tags city}} : ("{word}"*)'
+            f' AND keys : ("{key_token("themes", theme)}")'
+        )
+        sql = (
+            f"SELECT d.rid, {HAVERSINE} AS dist, d.id FROM docs_fts"
+            " CROSS JOIN docs AS d ON d.rid = docs_fts.rowid"
+            " WHERE docs_fts MATCH :match AND d.status IS NOT 'cancelled'"
+            " AND (d.type <> 'event' OR (d.ends_at >= :start AND d.starts_at <= :end))"
+            " AND d.lat BETWEEN :a AND :b AND d.lng BETWEEN :c AND :e"
+            f" AND {HAVERSINE} <= :radius"
+        )
+        params = {
+            "match": match, "start": start, "end": end, "radius": radius,
+            "a": box.min_lat, "b": box.max_lat, "c": box.min_lon, "e": box.max_lon,
+            "earth": EARTH_RADIUS_KM, "phi1": phi1, "cos1": math.cos(phi1), "plon": point.lon,
+        }  # fmt: skip
+        found = sorted((dist, doc_id, rid) for rid, dist, doc_id in self.conn.execute(sql, params))
+        rids = [rid for _, _, rid in found]
+        return len(found), self._bodies(rids[:20]), self._facets(rids)
+
+    def map(self, box: BBox, now: int, limit: int) -> tuple[int, list[dict[str, Any]]]:
+        sql = (
+            "SELECT d.rid FROM docs_geo AS g CROSS JOIN docs AS d ON d.rid = g.id"
+            " WHERE g.max_lat >= :a AND g.min_lat <= :b AND g.max_lng >= :c AND g.min_lng <= :e"
+            f" AND d.status IS NOT 'cancelled' AND {UPCOMING}"
+            f" ORDER BY {DATE_ORDER} LIMIT :limit"
+        )
+        params = {
+            "a": box.min_lat, "b": box.max_lat, "c": box.min_lon, "e": box.max_lon,
+            "now": now, "limit": limit,
+        }  # fmt: skip
+        rids = [r for (r,) in self.conn.execute(sql, params)]
+        return len(rids), self._bodies(rids)
+
+    def facets(self, now: int) -> tuple[int, list[dict[str, Any]], dict[str, dict[str, int]]]:
+        where = f"d.status IS NOT 'cancelled' AND {UPCOMING}"
+        counts: dict[str, dict[str, int]] = {"type": {}, "city": {}}
+        total = 0
+        for kind, city, n in self.conn.execute(
+            f"SELECT d.type, d.city, count(*) FROM docs AS d WHERE {where} GROUP BY 1, 2",
+            {"now": now},
+        ):
+            total += n
+            counts["type"][kind] = counts["type"].get(kind, 0) + n
+            if city is not None:
+                counts["city"][city] = counts["city"].get(city, 0) + n
+        for name, table in (("themes", "doc_themes"), ("tags", "doc_tags")):
+            sql = (
+                f"SELECT x.value, count(*) FROM docs AS d CROSS JOIN {table} AS x"
+                f" ON x.doc = d.rid WHERE {where} GROUP BY 1"
+            )
+            counts[name] = dict(self.conn.execute(sql, {"now": now}).fetchall())
+        page = [
+            r
+            for (r,) in self.conn.execute(
+                f"SELECT d.rid FROM docs AS d WHERE {where} ORDER BY {DATE_ORDER} LIMIT 20",
+                {"now": now},
+            )
+        ]
+        return total, self._bodies(page), counts
+
+    def write_name(self, rid: int, name: str) -> None:
+        self.conn.execute("UPDATE docs_fts SET name = ? WHERE rowid = ?", (name, rid))
+
+    def find(self, word: str) -> bool:
+        row = self.conn.execute(
+            "SELECT rowid FROM docs_fts WHERE docs_fts MATCH ? LIMIT 1",
+            (f'{{name description organisation_names tags city}} : ("{word}")',),
+        ).fetchone()
+        return row is not None
+
+    def rid_of(self, doc_id: str) -> int:
+        rid: int = self.conn.execute("SELECT rid FROM docs WHERE id = ?", (doc_id,)).fetchone()[0]
+        return rid
+
+
+# -- meilisearch raw bodies ---------------------------------------------------------------
+
+
+def _box_filter(box: BBox) -> str:
+    return f"lat {box.min_lat} TO {box.max_lat} AND lng {box.min_lon} TO {box.max_lon}"
+
+
+def _upcoming_filter(now: int) -> str:
+    return (
+        f'status != "cancelled" AND (type != "event" OR ends_at >= {now}'
+        f" OR (ends_at IS NULL AND starts_at >= {now}))"
+    )
+
+
+# -- measuring ----------------------------------------------------------------------------
+
+
+def percentile(sorted_values: Sequence[float], p: float) -> float:
+    if not sorted_values:
+        return 0.0
+    index = min(len(sorted_values) - 1, max(0, round(p / 100 * len(sorted_values)) - 1))
+    return sorted_values[index]
+
+
+@dataclass
+class Figure:
+    samples: list[float]  # milliseconds
+
+    @property
+    def p50(self) -> float:
+        return percentile(sorted(self.samples), 50)
+
+    @property
+    def p95(self) -> float:
+        return percentile(sorted(self.samples), 95)
+
+
+def timed(call: Callable[[], object]) -> float:
+    started = time.perf_counter()
+    call()
+    return (time.perf_counter() - started) * 1000
+
+
+def alternate(
+    calls: Sequence[tuple[Callable[[], object], Callable[[], object]]], warmup: int
+) -> tuple[Figure, Figure]:
+    """Time each (ours, raw) pair back to back, the first ``warmup`` pairs unmeasured."""
+    ours: list[float] = []
+    raw: list[float] = []
+    for i, (mine, theirs) in enumerate(calls):
+        if i % 2 == 0:
+            a = timed(mine)
+            b = timed(theirs)
+        else:
+            b = timed(theirs)
+            a = timed(mine)
+        if i >= warmup:
+            ours.append(a)
+            raw.append(b)
+    return Figure(ours), Figure(raw)
+
+
+@dataclass(frozen=True)
+class TextGeo:
+    word: str
+    theme: str
+    point: Point
+    start: int
+    end: int
+
+
+def text_geo_params(rng: random.Random, n: int) -> list[TextGeo]:
+    out = []
+    for _ in range(n):
+        _, lat, lng, _, spread = rng.choice(LILLE_AREA)
+        start = int(NOW.timestamp()) + rng.randrange(300) * DAY
+        out.append(
+            TextGeo(
+                word=rng.choice(WORDS),
+                theme=rng.choice(THEME_IDS),
+                point=Point(round(rng.gauss(lat, spread), 5), round(rng.gauss(lng, spread), 5)),
+                start=start,
+                end=start + 30 * DAY,
+            )
+        )
+    return out
+
+
+def map_boxes(rng: random.Random, n: int) -> list[BBox]:
+    out = []
+    for _ in range(n):
+        _, lat, lng, _, _ = rng.choice(LILLE_AREA)
+        lat, lng = rng.gauss(lat, 0.01), rng.gauss(lng, 0.015)
+        out.append(BBox(lat - 0.03, lng - 0.045, lat + 0.03, lng + 0.045))
+    return out
+
+
+def measure_queries(
+    name: str,
+    backend: Any,
+    n: int,
+    seed: int,
+    raw_meili: RawMeili | None,
+    raw_sql: RawSQLite | None,
+) -> dict[str, tuple[Figure, Figure]]:
+    """The three query kinds through ``backend`` and beside the raw engine."""
+    rng = random.Random(seed)
+    warmup = min(10, max(1, n // 10))
+    figures: dict[str, tuple[Figure, Figure]] = {}
+    fmt = "%Y-%m-%d"
+
+    def utc(epoch: int) -> dt.datetime:
+        return dt.datetime.fromtimestamp(epoch, dt.UTC)
+
+    # text + 10 km + theme + 30-day window, by distance
+    pairs: list[tuple[Callable[[], object], Callable[[], object]]] = []
+    for q in text_geo_params(rng, n + warmup):
+        query = SearchQuery(
+            text=q.word, themes=(q.theme,), point=q.point, radius_km=10.0,
+            start=utc(q.start), end=utc(q.end), sort=Sort.distance, now=NOW,
+        )  # fmt: skip
+        ours = _bind(backend.search, query)
+        if raw_meili is not None:
+            box = box_around(q.point, 10.0)
+            body = {
+                "q": q.word,
+                "filter": f'themes = "{q.theme}" AND status != "cancelled" AND (type != "event"'
+                f" OR (ends_at >= {q.start} AND starts_at <= {q.end})) AND {_box_filter(box)}",
+                "facets": list(FACETS),
+                "limit": 20,
+                "matchingStrategy": "all",
+            }
+            pairs.append((ours, _bind(raw_meili.search, body)))
+        else:
+            assert raw_sql is not None
+            args = (q.word, q.theme, q.point, 10.0, q.start, q.end)
+            pairs.append((ours, _bind(raw_sql.text_geo, *args)))
+    figures["text+geo"] = alternate(pairs, warmup)
+    print(f"  {name}: text+geo done", flush=True)
+
+    # map: a box, 200 pins
+    pairs = []
+    now = int(NOW.timestamp())
+    for box in map_boxes(rng, n + warmup):
+        query = SearchQuery(bbox=box, limit=200, facets=(), now=NOW)
+        ours = _bind(backend.search, query)
+        if raw_meili is not None:
+            body = {
+                "q": "",
+                "filter": f"{_upcoming_filter(now)} AND {_box_filter(box)}",
+                "sort": ["starts_at:asc"],
+                "limit": 200,
+            }
+            pairs.append((ours, _bind(raw_meili.search, body)))
+        else:
+            assert raw_sql is not None
+            pairs.append((ours, _bind(raw_sql.map, box, now, 200)))
+    figures["map"] = alternate(pairs, warmup)
+    print(f"  {name}: map done", flush=True)
+
+    # facets over the whole index (the reference time varies over a month)
+    pairs = []
+    for _ in range(n + warmup):
+        moment = NOW + dt.timedelta(hours=rng.randrange(30 * 24))
+        query = SearchQuery(now=moment, facets=FACETS, limit=20)
+        ours = _bind(backend.search, query)
+        at = int(moment.timestamp())
+        if raw_meili is not None:
+            body = {
+                "q": "",
+                "filter": _upcoming_filter(at),
+                "facets": list(FACETS),
+                "sort": ["starts_at:asc"],
+                "limit": 20,
+            }
+            pairs.append((ours, _bind(raw_meili.search, body)))
+        else:
+            assert raw_sql is not None
+            pairs.append((ours, _bind(raw_sql.facets, at)))
+    figures["facets"] = alternate(pairs, warmup)
+    print(f"  {name}: facets done ({NOW.strftime(fmt)} + 30 days)", flush=True)
+    return figures
+
+
+def _bind(function: Callable[..., object], *args: object) -> Callable[[], object]:
+    return lambda: function(*args)
+
+
+def _word(rng: random.Random) -> str:
+    return "zq" + "".join(rng.choice(string.ascii_lowercase) for _ in range(9))
+
+
+def _wait_until(found: Callable[[], bool]) -> None:
+    deadline = time.perf_counter() + FRESHNESS_DEADLINE_S
+    while not found():
+        if time.perf_counter() > deadline:
+            raise RuntimeError("freshness: the write never became searchable")
+        time.sleep(0.001)
+
+
+def freshness(
+    backend: Any,
+    docs: list[dict[str, Any]],
+    tries: int,
+    seed: int,
+    raw_meili: RawMeili | None,
+    raw_sql: RawSQLite | None,
+) -> tuple[Figure, Figure]:
+    """Write-to-searchable: upsert a changed document, search its new word until found."""
+    rng = random.Random(seed)
+    ours: list[float] = []
+    raw: list[float] = []
+    for _ in range(tries):
+        doc = dict(rng.choice(docs))
+        word = _word(rng)
+        doc["name"] = f"{doc['name']} {word}"
+        query = SearchQuery(text=word + " ", facets=(), limit=1, now=NOW, include_cancelled=True)
+
+        def mine(doc: dict[str, Any] = doc, query: SearchQuery = query) -> None:
+            backend.upsert([doc])
+            _wait_until(lambda: backend.search(query).total > 0)
+
+        ours.append(timed(mine))
+        word = _word(rng)
+        if raw_meili is not None:
+            changed = {**doc, "name": f"{doc['name']} {word}"}
+            body = {"q": word, "limit": 1, "attributesToRetrieve": ["id"]}
+
+            def theirs_meili(
+                changed: dict[str, Any] = changed, body: dict[str, Any] = body
+            ) -> None:
+                assert raw_meili is not None
+                raw_meili.add(changed)
+                _wait_until(lambda: bool(raw_meili.search(body)["hits"]))
+
+            raw.append(timed(theirs_meili))
+        else:
+            assert raw_sql is not None
+            rid = raw_sql.rid_of(doc["id"])
+
+            def theirs_sql(
+                rid: int = rid, name: str = f"{doc['name']} {word}", w: str = word
+            ) -> None:
+                assert raw_sql is not None
+                raw_sql.write_name(rid, name)
+                _wait_until(lambda: raw_sql.find(w))
+
+            raw.append(timed(theirs_sql))
+    return Figure(ours), Figure(raw)
+
+
+# -- report -------------------------------------------------------------------------------
+
+
+def machine() -> dict[str, str]:
+    model = "unknown"
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    return {
+        "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "cpu": f"{model}, {os.cpu_count()} CPUs",
+        "python": f"{platform.python_implementation()} {platform.python_version()}, "
+        f"SQLite {sqlite3.sqlite_version}",
+        "os": platform.platform(),
+    }
+
+
+def index(backend: Any, docs: list[dict[str, Any]], batch: int) -> float:
+    started = time.perf_counter()
+    for at in range(0, len(docs), batch):
+        backend.upsert(docs[at : at + batch])
+    return time.perf_counter() - started
+
+
+@contextlib.contextmanager
+def meilisearch(binary: Path, workdir: Path) -> Iterator[MeiliServer]:
+    server = start_meili(binary, workdir)
+    try:
+        yield server
+    finally:
+        stop_meili(server)
+
+
+def run(args: argparse.Namespace) -> int:
+    if not MEILI_BIN.is_file():
+        print(f"no Meilisearch binary at {MEILI_BIN} (run `make meili`)", file=sys.stderr)
+        return 2
+    info = machine()
+    for key, value in info.items():
+        print(f"{key:>7}: {value}")
+    started = time.perf_counter()
+    docs = generate(args.items, args.seed)
+    kinds = {k: sum(d["type"] == k for d in docs) for k in ("event", "organisation", "project")}
+    print(f"generated {len(docs):,} documents {kinds} in {time.perf_counter() - started:.1f} s")
+    rows: dict[str, dict[str, tuple[Figure, Figure]]] = {}
+    indexing: dict[str, float] = {}
+    with tempfile.TemporaryDirectory(prefix="maillon-bench-search-") as tmp:
+        work = Path(tmp)
+        # embedded
+        embedded = EmbeddedBackend(work / "search.db")
+        raw_sql = RawSQLite(work / "search.db")
+        try:
+            embedded.setup()
+            indexing["embedded"] = index(embedded, docs, args.batch)
+            print(f"embedded: indexed in {indexing['embedded']:.1f} s", flush=True)
+            rows["embedded"] = measure_queries(
+                "embedded", embedded, args.queries, args.seed, None, raw_sql
+            )
+            rows["embedded"]["freshness"] = freshness(
+                embedded, docs, args.fresh, args.seed, None, raw_sql
+            )
+        finally:
+            raw_sql.close()
+            embedded.close()
+        # Meilisearch
+        with meilisearch(MEILI_BIN, work / "meili") as server:
+            meili = MeiliBackend(server.url, server.key, index=INDEX, task_timeout=600.0)
+            raw_meili = RawMeili(server.url, server.key)
+            try:
+                info["meilisearch"] = raw_meili.version()
+                meili.setup()
+                indexing["meilisearch"] = index(meili, docs, args.batch)
+                print(f"meilisearch: indexed in {indexing['meilisearch']:.1f} s", flush=True)
+                rows["meilisearch"] = measure_queries(
+                    "meilisearch", meili, args.queries, args.seed, raw_meili, None
+                )
+                rows["meilisearch"]["freshness"] = freshness(
+                    meili, docs, args.fresh, args.seed, raw_meili, None
+                )
+            finally:
+                raw_meili.close()
+                meili.close()
+    report(args, info, indexing, rows)
+    return 0
+
+
+def report(
+    args: argparse.Namespace,
+    info: dict[str, str],
+    indexing: dict[str, float],
+    rows: dict[str, dict[str, tuple[Figure, Figure]]],
+) -> None:
+    print()
+    print(f"Search benchmark — {args.items:,} items, {args.queries} queries per kind, "
+          f"{args.fresh} freshness tries, batches of {args.batch:,}")  # fmt: skip
+    print(f"{info['date']} · {info['cpu']} · {info['python']} · "
+          f"Meilisearch {info.get('meilisearch', '?')}")  # fmt: skip
+    print()
+    for name, seconds in indexing.items():
+        print(f"indexing {name:<12} {seconds:8.1f} s  ({args.items / seconds:,.0f} items/s)")
+    print()
+    head = (
+        f"| {'backend':<11} | {'query':<10} | {'ours p50':>9} | {'ours p95':>9} |"
+        f" {'raw p50':>9} | {'raw p95':>9} | {'limit p95':>9} | {'API ≤ 1.5×raw+2':<15} |"
+    )
+    print(head)
+    print("|" + "|".join("-" * (len(c)) for c in head.split("|")[1:-1]) + "|")
+    verdicts: list[tuple[str, bool, str]] = []
+    for backend, figures in rows.items():
+        for kind, (ours, raw) in figures.items():
+            limit = 1.5 * raw.p95 + 2
+            ok = ours.p95 <= limit
+            verdicts.append((f"{backend} {kind}: ours p95 ≤ 1.5 × raw p95 + 2 ms", ok,
+                             f"{ours.p95:.2f} ≤ {limit:.2f}"))  # fmt: skip
+            print(
+                f"| {backend:<11} | {kind:<10} | {ours.p50:9.2f} | {ours.p95:9.2f} |"
+                f" {raw.p50:9.2f} | {raw.p95:9.2f} | {limit:9.2f} |"
+                f" {'pass' if ok else 'FAIL':<15} |"
+            )
+    targets = (
+        ("meilisearch", "text+geo", 15.0),
+        ("embedded", "text+geo", 25.0),
+        ("meilisearch", "freshness", 1000.0),
+    )
+    for backend, kind, bound in targets:
+        if backend in rows:
+            p95 = rows[backend][kind][0].p95
+            verdicts.append((f"{backend} {kind} p95 ≤ {bound:g} ms", p95 <= bound,
+                             f"{p95:.2f} ms"))  # fmt: skip
+    print()
+    print("milliseconds; 'ours' = backend.search() in this process (not through HTTP);")
+    print("'raw' = one hand-written Meilisearch search request / hand-written SQL.")
+    print()
+    for what, ok, detail in verdicts:
+        print(f"{'PASS' if ok else 'FAIL'}  {what}  ({detail})")
+    if args.items < 100_000:
+        print(f"\nnote: {args.items:,} items, not the 100,000 the targets are set for")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="bench/search.py", description=__doc__.split("\n")[0])
+    parser.add_argument("--items", type=int, default=100_000)
+    parser.add_argument("--queries", type=int, default=200, help="measured per query kind")
+    parser.add_argument("--fresh", type=int, default=20, help="freshness tries per backend")
+    parser.add_argument("--batch", type=int, default=BATCH, help="documents per indexing batch")
+    parser.add_argument("--seed", type=int, default=2026)
+    args = parser.parse_args(argv)
+    if not 1 <= args.items <= MAX_ITEMS or not 1 <= args.queries <= MAX_QUERIES:
+        parser.error(f"--items in 1..{MAX_ITEMS}, --queries in 1..{MAX_QUERIES}")
+    if not 1 <= args.fresh <= 200 or not 1 <= args.batch <= 50_000:
+        parser.error("--fresh in 1..200, --batch in 1..50000")
+    return run(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
