@@ -1,49 +1,60 @@
 """The embedded search backend: SQLite FTS5 + R*Tree, no server (see docs/search.md).
 
-Storage (one SQLite file, or ``:memory:``):
+Storage (one SQLite file, or ``:memory:``; the modules ``search.embedded_*`` hold the
+parts):
 
-- ``docs``: one narrow row per document — its id, type, version and the columns the
-  filters and sorts read (origin, status, starts_at, ends_at, lat, lng, city, name_sort);
-  ``bodies`` holds the JSON document, read only for the page;
-- ``docs_fts``: FTS5 over name, description, organisation names, tags and city
-  (``unicode61 remove_diacritics 2``, prefix indexes of 2 and 3 letters); the name weighs
-  most in bm25. A sixth column, ``keys``, holds a token per theme, tag and organisation:
-  a text query narrows by them inside the full-text index (intersecting posting lists)
-  instead of looking each candidate up;
+- ``docs``: one narrow row per document — id, type, version and the columns filters and
+  orders read (origin, status, starts_at, ends_at, lat, lng, city, name_sort); ``bodies``
+  holds the JSON document, read for the page only;
+- ``docs_fts``: FTS5 (``unicode61 remove_diacritics 2``, prefix indexes of 2 and 3
+  letters) over name, description, organisation names, tags and city — stored as their
+  folded words, so that the index holds exactly the terms of ``vocab`` — and ``keys``: a
+  token per theme, tag, organisation and week (events) that a text query narrows by
+  inside the index (posting lists intersected) instead of checking candidates one by one.
+  bm25 weighs the name most, then tags, organisation names, city, description;
 - ``docs_geo``: an R*Tree of the coordinates, the pre-filter of a radius (its
-  :func:`~search.geo.box_around`) or of a bounding box; the exact great-circle distance
-  (the formula of :func:`~search.geo.distance_km`, in SQL) decides;
+  :func:`~search.geo.box_around`) or of a bounding box when the area is small; the exact
+  great-circle distance (:func:`~search.geo.distance_km`'s formula, in SQL, the same
+  doubles) decides;
 - ``doc_themes``, ``doc_tags``, ``doc_orgs``: (document, value) rows for any-of / all-of
-  filters and facet counts;
-- ``vocab`` and ``vocab_del``: the vocabulary and its deletion neighbourhoods, for the
-  spelling fallback (:mod:`search.embedded_text`).
+  filters and facet counts; ``facet_totals``: the facet counts of the whole index;
+- ``vocab`` (every term, with its document count) and ``vocab_del`` (deletion
+  neighbourhoods) for prefixes and the spelling fallback (:mod:`search.embedded_spelling`).
 
 A search starts from the narrowest index it has — the full-text index with text, else a
-side table for a theme/tag/organisation filter, else the R*Tree for a place, else the
-table — checks the other filters on the narrow ``docs`` row, materialises every match
-(with its sort keys) in a per-connection temporary table, then reads the page and the
-facet counts from it with ``GROUP BY``: counts are exact over all matches.
+side table for a theme/tag/organisation filter, else the R*Tree for a small area, else a
+scan of ``docs`` — checks the other filters on the narrow row, and materialises every
+match with its sort keys in a per-connection temporary table, from which the page and the
+facet counts (``GROUP BY``, exact over all matches) are read. A scan matching more than
+half of the index materialises its misses instead: the page comes in index order (date)
+or ring by ring around the point (distance), the facet counts are the whole index's minus
+the misses'.
 
-Orders:
+Orders (ties always broken by the document id):
 
 - ``relevance``: with text, bm25 (best first) then the date order; without text, the
   date order;
-- ``date``: events by start (soonest first, an event already running comes first), then
-  organisations and projects by name (accents and case ignored); ties by id;
-- ``distance``: nearest first from ``query.point``, items without coordinates last, ties
-  by id; without a point, the relevance order (the API fills the territory's centre).
+- ``date``: events by start (soonest first: an event already running comes first), then
+  organisations and projects by name, accents and case ignored (``name_sort``);
+- ``distance``: nearest first from ``query.point``, items without coordinates last;
+  without a point, the relevance order (the API fills the territory's centre).
 
-Text: every word must match, the last one as a prefix while the user types (not when the
-text ends with a space); accents and case are ignored. When a text query matches nothing,
-each word missing from the vocabulary is replaced by its closest known words (one typo,
-two for words of 8 letters or more; a transposition is one typo) and the query runs again.
-A text without any letter or digit is no text.
+Text: every word must match (AND), the last one as a prefix while the user types (not
+when the text ends with a space); accents and case are ignored; user input never reaches
+FTS5 syntax (words only, each quoted). When a text query matches nothing, each word
+missing from the vocabulary is replaced by its closest known words — one typo, two for
+words of 8 letters or more, a transposition counting as one; for the last word, a typo in
+what was typed so far — and the query runs again. A text without letters or digits is no
+text.
 
-Dates are epoch seconds; naive datetimes in a query are taken as UTC.
+Dates are epoch seconds; naive datetimes in a query are taken as UTC. An event without an
+end lasts an instant.
 
-Concurrency: a file database gives each thread its own connection (WAL, busy timeout);
-writes are serialised by a lock and run in one ``BEGIN IMMEDIATE`` transaction per batch.
-``:memory:`` uses one connection guarded by a lock.
+Concurrency: a file database gives each thread its own connection (WAL, busy timeout,
+closed with the thread); writes are serialised by a lock and run in one ``BEGIN
+IMMEDIATE`` transaction per batch; a search reads one snapshot. ``:memory:`` has one
+connection guarded by a lock. A busy, locked, read-only or failing database raises
+:class:`~search.backend.SearchUnavailable`.
 """
 
 from __future__ import annotations
@@ -52,17 +63,20 @@ import json
 import sqlite3
 import threading
 import time
+import weakref
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
 from search.backend import Document, SearchUnavailable
-from search.embedded_query import MATCHES, Run, respell
+from search.embedded_query import MATCHES, Run
+from search.embedded_spelling import expression, respell
 from search.embedded_store import (
-    SCHEMA,
     SIDE_TABLES,
     TABLES,
     TEXT_COLUMNS,
+    column_terms,
+    create_schema,
     docs_row,
     ensure_math,
     facet_values,
@@ -72,23 +86,34 @@ from search.embedded_store import (
     update_vocabulary,
     values,
 )
-from search.embedded_text import TextQuery, terms
+from search.embedded_text import TextQuery
 from search.query import SearchQuery, SearchResult
 
 BUSY_TIMEOUT_MS = 10_000
 #: SQLite result codes meaning busy, locked, read-only, I/O error, full, cannot open
 _UNAVAILABLE = {5, 6, 8, 10, 13, 14}
-_INSERT = (
-    "INSERT INTO docs (id, type, version, origin, status, starts_at, ends_at, lat, lng, city,"
-    " name_sort) VALUES (:id, :type, :version, :origin, :status, :starts_at, :ends_at, :lat,"
-    " :lng, :city, :name_sort)"
-)
-_UPDATE = (
-    "UPDATE docs SET type = :type, version = :version, origin = :origin, status = :status,"
-    " starts_at = :starts_at, ends_at = :ends_at, lat = :lat, lng = :lng, city = :city,"
-    " name_sort = :name_sort WHERE rid = :rid"
+_WRITE = (
+    "INSERT OR REPLACE INTO docs (rid, id, type, version, origin, status, starts_at, ends_at,"
+    " lat, lng, city, name_sort) VALUES (:rid, :id, :type, :version, :origin, :status,"
+    " :starts_at, :ends_at, :lat, :lng, :city, :name_sort)"
 )
 _IN = "IN (SELECT value FROM json_each(?))"
+
+
+class _Connection(sqlite3.Connection):
+    """A connection that can be weakly referenced."""
+
+
+class _Held:
+    """A thread's connection, closed when the thread ends (its locals go)."""
+
+    __slots__ = ("conn", "epoch")
+
+    def __init__(self, epoch: int, conn: sqlite3.Connection) -> None:
+        self.epoch, self.conn = epoch, conn
+
+    def __del__(self) -> None:
+        self.conn.close()
 
 
 class EmbeddedBackend:
@@ -101,7 +126,8 @@ class EmbeddedBackend:
         self._write_lock = threading.Lock()
         self._local = threading.local()
         self._epoch = 0  # bumped by close(): threads then open new connections
-        self._opened: list[sqlite3.Connection] = []
+        #: open connections, to close them all; a thread's goes when the thread ends
+        self._opened: weakref.WeakSet[sqlite3.Connection] = weakref.WeakSet()
         self._shared: sqlite3.Connection | None = None
         self._ready = False
 
@@ -110,6 +136,7 @@ class EmbeddedBackend:
     def _open(self) -> sqlite3.Connection:
         conn = sqlite3.connect(
             self.path,
+            factory=_Connection,
             timeout=BUSY_TIMEOUT_MS / 1000,
             isolation_level=None,
             check_same_thread=False,
@@ -123,7 +150,7 @@ class EmbeddedBackend:
         conn.executescript(MATCHES)
         ensure_math(conn)
         with self._lock:
-            self._opened.append(conn)
+            self._opened.add(conn)
         return conn
 
     def _connection(self) -> sqlite3.Connection:
@@ -131,12 +158,10 @@ class EmbeddedBackend:
             if self._shared is None:
                 self._shared = self._open()
             return self._shared
-        held = getattr(self._local, "held", None)
-        if held is None or held[0] != self._epoch:
-            held = (self._epoch, self._open())
-            self._local.held = held
-        conn: sqlite3.Connection = held[1]
-        return conn
+        held: _Held | None = getattr(self._local, "held", None)
+        if held is None or held.epoch != self._epoch:
+            held = self._local.held = _Held(self._epoch, self._open())
+        return held.conn
 
     @contextmanager
     def _session(self, write: bool) -> Iterator[sqlite3.Connection]:
@@ -150,7 +175,7 @@ class EmbeddedBackend:
                 if not self._ready:
                     with self._lock:
                         if not self._ready:
-                            conn.executescript(SCHEMA)
+                            create_schema(conn)
                             self._ready = True
                 conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
                 try:
@@ -175,7 +200,7 @@ class EmbeddedBackend:
 
     def close(self) -> None:
         with self._lock:
-            for conn in self._opened:
+            for conn in list(self._opened):
                 conn.close()
             self._opened.clear()
             self._shared = None
@@ -205,32 +230,33 @@ class EmbeddedBackend:
             tally.save(conn)
 
     def upsert(self, documents: Sequence[Document]) -> None:
-        batch = {doc["id"]: doc for doc in documents}  # the last one of an id wins
-        rows = [docs_row(doc) for doc in batch.values()]
+        rows = {row["id"]: row for row in map(docs_row, documents)}  # the last of an id wins
+        batch = {doc["id"]: doc for doc in documents}
         if not rows:
             return
         with self._session(write=True) as conn:
             tally = _Tally()
-            kept = _unindex(conn, list(batch), tally)
+            kept = _unindex(conn, list(rows), tally)
+            (fresh,) = conn.execute("SELECT coalesce(max(rid), 0) + 1 FROM docs").fetchone()
             bodies: list[tuple[int, str]] = []
             fts: list[tuple[object, ...]] = []
             geo: list[tuple[int, float, float, float, float]] = []
             side: dict[str, list[tuple[int, str]]] = {t: [] for t in SIDE_TABLES.values()}
-            for row in rows:
-                doc = batch[row["id"]]
-                rid = kept.get(row["id"])
-                if rid is None:
-                    rid = conn.execute(_INSERT, row).lastrowid
-                    assert rid is not None
-                else:
-                    conn.execute(_UPDATE, {**row, "rid": rid})
+            for doc_id, row in rows.items():
+                doc = batch[doc_id]
+                rid = kept.get(doc_id)
+                if rid is None:  # the write lock is held: these ids are ours
+                    rid, fresh = fresh, fresh + 1
+                row["rid"] = rid
                 bodies.append((rid, row["body"]))
-                fts.append(fts_row(rid, doc))
-                tally.add(doc, +1)
+                columns = text_columns(doc)
+                fts.append(fts_row(rid, doc, columns))
+                tally.add(doc, columns, +1)
                 if row["lat"] is not None:
                     geo.append((rid, row["lat"], row["lat"], row["lng"], row["lng"]))
                 for field, table in SIDE_TABLES.items():
                     side[table].extend((rid, v) for v in values(doc, field))
+            conn.executemany(_WRITE, rows.values())
             conn.executemany("INSERT OR REPLACE INTO bodies (rid, body) VALUES (?, ?)", bodies)
             conn.executemany(
                 f"INSERT INTO docs_fts (rowid, {', '.join(TEXT_COLUMNS)}, keys)"
@@ -247,7 +273,7 @@ class EmbeddedBackend:
         text = TextQuery.parse(query.text)
         with self._session(write=False) as conn:
             run = Run(conn, query)
-            total = run.match(text.match() if text.words else None)
+            total = run.match(expression(conn, text) if text.words else None)
             if total == 0 and text.words:
                 corrected = respell(conn, text)
                 if corrected is not None:
@@ -265,8 +291,8 @@ class _Tally:
         self.words: dict[str, int] = {}
         self.facets: dict[tuple[str, str], int] = {}
 
-    def add(self, doc: Document, sign: int) -> None:
-        for term in terms(text_columns(doc)):
+    def add(self, doc: Document, columns: tuple[str, ...], sign: int) -> None:
+        for term in column_terms(columns):
             self.words[term] = self.words.get(term, 0) + sign
         for pair in facet_values(doc):
             self.facets[pair] = self.facets.get(pair, 0) + sign
@@ -286,7 +312,8 @@ def _unindex(conn: sqlite3.Connection, ids: list[str], tally: _Tally) -> dict[st
         (json.dumps(ids),),
     ):
         found[doc_id] = rid
-        tally.add(json.loads(body), -1)
+        doc = json.loads(body)
+        tally.add(doc, text_columns(doc), -1)
     if found:
         rids = json.dumps(list(found.values()))
         conn.execute(f"DELETE FROM docs_fts WHERE rowid {_IN}", (rids,))

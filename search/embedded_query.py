@@ -1,34 +1,32 @@
-"""How the embedded backend answers a :class:`~search.query.SearchQuery` in SQL."""
+"""How the embedded backend answers a :class:`~search.query.SearchQuery` in SQL.
+
+A :class:`Plan` is the SQL that finds every match; a :class:`Run` executes it on one
+connection and reads the page and the facet counts.
+"""
 
 from __future__ import annotations
 
 import json
 import math
 import sqlite3
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from search.embedded_store import (
     SIDE_TABLES,
     TEXT_COLUMNS,
+    WEEK,
+    WEEKS_ANY,
+    WEEKS_LONG,
     WEIGHTS,
     coordinates,
     key_token,
+    week_token,
 )
-from search.embedded_text import (
-    MAX_ALTERNATIVES,
-    MIN_FUZZY_WORD,
-    TextQuery,
-    distance,
-    edits,
-    lookup_keys,
-    match_expression,
-    quote,
-    typos_allowed,
-)
+from search.embedded_text import quote
 from search.geo import EARTH_RADIUS_KM, box_around, distance_km
-from search.query import FACETS, TYPES, Hit, SearchQuery, Sort
+from search.query import FACETS, TYPES, Hit, Point, SearchQuery, Sort
 
 MATCHES = """
 CREATE TEMP TABLE IF NOT EXISTS matches (
@@ -43,9 +41,21 @@ DISTANCE_SQL = (
     "pow(sin((radians(d.lat) - :phi1) / 2), 2)"
     " + :cos1 * cos(radians(d.lat)) * pow(sin(radians(d.lng - :plon) / 2), 2)))))"
 )
-#: events by start, then the others by name (``name_sort`` is NULL for events), then id
+#: the date order over ``docs`` (the expressions of the index ``docs_date_order``)
+DOCS_DATE_ORDER = (
+    "d.type <> 'event', d.starts_at,"
+    " CASE WHEN d.type = 'event' THEN NULL ELSE d.name_sort END, d.id"
+)
+#: the date order over ``matches``: events by start, then the others by name, then id
 DATE_ORDER = "grp, starts_at, name_sort, id"
-_TOP = chr(0x10FFFF)  # sorts after any text: "term >= w AND term < w || _TOP" is a prefix
+#: the R*Tree leads only when the area holds at most this share of the documents
+RTREE_SHARE = 8
+#: matches found through an index are counted from the misses beyond this share
+MISSES_SHARE = 0.75
+#: a text query narrows by week inside the full-text index for windows up to this long
+MAX_WINDOW_WEEKS = 12
+#: the radius (km) of the first ring of a nearest-first walk
+FIRST_RING_KM = 0.5
 
 
 def epoch(moment: datetime) -> int:
@@ -58,57 +68,65 @@ def epoch(moment: datetime) -> int:
 class Plan:
     """The SQL that finds every match of a query."""
 
-    source: str  # FROM
-    where: list[str]  # all must hold
-    params: dict[str, Any]
+    source: str = "docs AS d"  # FROM
+    where: list[str] = field(default_factory=list)  # all must hold
+    params: dict[str, Any] = field(default_factory=dict)
     score: str = "NULL"
     dist: str = "NULL"
-    scan: bool = False  # no index to start from: a scan of ``docs``
+    radius: bool = False  # the exact distance must be within ``:radius``
+    scan: bool = False  # no index leads: a scan of ``docs``
 
     def condition(self) -> str:
-        return " AND ".join(self.where) or "1"
+        """The whole condition (the exact distance included)."""
+        terms = [*self.where, f"{DISTANCE_SQL} <= :radius"] if self.radius else self.where
+        return " AND ".join(terms) or "1"
 
     def select(self) -> str:
-        return (
+        """The matches with their sort keys (the columns of ``matches``)."""
+        sql = (
             f"SELECT d.rid AS r, d.type AS type, d.city AS city, {self.score} AS score,"
             f" {self.dist} AS dist, d.type <> 'event' AS grp, d.starts_at AS starts_at,"
             " CASE WHEN d.type = 'event' THEN NULL ELSE d.name_sort END AS name_sort,"
-            f" d.id AS id FROM {self.source} WHERE {self.condition()}"
+            f" d.id AS id FROM {self.source} WHERE {' AND '.join(self.where) or '1'}"
         )
+        if self.radius:  # LIMIT -1 keeps the subquery whole: the distance is computed once
+            sql = f"SELECT * FROM ({sql} LIMIT -1) WHERE dist <= :radius"
+        return sql
 
 
-def plan(query: SearchQuery, text: str | None) -> Plan:
+def plan(query: SearchQuery, text: str | None, *, rtree: bool = True) -> Plan:
     """How to find the matches of ``query`` (``text``: an FTS5 expression over the
-    searchable columns, or ``None``)."""
-    found = Plan(source="docs AS d", where=[], params={})
+    searchable columns, or ``None``; ``rtree``: whether the R*Tree may lead)."""
+    found = Plan()
     where, params = found.where, found.params
     circle = None
     if query.point is not None and query.radius_km is not None:
         circle = box_around(query.point, query.radius_km)
     area = query.bbox or circle
-    lists = _list_filters(query)
+    lists = list_filters(query)
     if text is not None:  # the full-text index also narrows by themes, tags, organisation
         found.source = "docs_fts CROSS JOIN docs AS d ON d.rid = docs_fts.rowid"
         parts = ["{" + " ".join(TEXT_COLUMNS) + "} : (" + text + ")"]
-        for field, wanted in lists:
-            tokens = " OR ".join(quote(key_token(field, v)) for v in wanted)
+        for name, wanted in lists:
+            tokens = " OR ".join(quote(key_token(name, v)) for v in wanted)
             parts.append(f"keys : ({tokens})")
+        if query.start is not None and query.end is not None:
+            first, last = epoch(query.start) // WEEK, epoch(query.end) // WEEK
+            if 0 <= last - first < MAX_WINDOW_WEEKS:
+                weeks = [WEEKS_ANY, WEEKS_LONG, *map(week_token, range(first, last + 1))]
+                parts.append("keys : ({})".format(" OR ".join(map(quote, weeks))))
         where.append("docs_fts MATCH :match")
         params["match"] = " AND ".join(parts)
         by = Sort(query.sort)
         if by is Sort.relevance or (by is Sort.distance and query.point is None):
             found.score = "bm25(docs_fts, {})".format(", ".join(map(str, WEIGHTS)))
         lists = []
-    elif lists:  # the side table of a list filter (usually selective) leads: see below
+    elif lists:  # a side table leads (list filters are usually selective): see below
         pass
-    elif area is not None:
+    elif area is not None and rtree:
         found.source = "docs_geo AS g CROSS JOIN docs AS d ON d.rid = g.id"
-        where.append(
-            "g.max_lat >= :g_min_lat AND g.min_lat <= :g_max_lat"
-            " AND g.max_lng >= :g_min_lon AND g.min_lng <= :g_max_lon"
-        )
-        params.update(g_min_lat=area.min_lat, g_max_lat=area.max_lat)
-        params.update(g_min_lon=area.min_lon, g_max_lon=area.max_lon)
+        where.append(_RTREE_BOX)
+        params.update(_box_params("g", area))
     else:
         found.scan = True
 
@@ -139,25 +157,43 @@ def plan(query: SearchQuery, text: str | None) -> Plan:
                 f"d.lat BETWEEN :{name}_min_lat AND :{name}_max_lat"
                 f" AND d.lng BETWEEN :{name}_min_lon AND :{name}_max_lon"
             )
-            params.update({f"{name}_min_lat": box.min_lat, f"{name}_max_lat": box.max_lat})
-            params.update({f"{name}_min_lon": box.min_lon, f"{name}_max_lon": box.max_lon})
-    for i, (field, wanted) in enumerate(lists):
+            params.update(_box_params(name, box))
+    for i, (name, wanted) in enumerate(lists):
         params[f"list{i}"] = json.dumps(wanted)
         where.append(
-            f"d.rid IN (SELECT doc FROM {SIDE_TABLES[field]}"
+            f"d.rid IN (SELECT doc FROM {SIDE_TABLES[name]}"
             f" WHERE value IN (SELECT value FROM json_each(:list{i})))"
         )
     if query.point is not None:
         found.dist = DISTANCE_SQL
-        phi1 = math.radians(query.point.lat)
-        params.update(earth=EARTH_RADIUS_KM, phi1=phi1, cos1=math.cos(phi1), plon=query.point.lon)
+        params.update(_point_params(query.point))
         if query.radius_km is not None:
-            where.append(f"{DISTANCE_SQL} <= :radius")
+            found.radius = True
             params["radius"] = query.radius_km
     return found
 
 
-def _list_filters(query: SearchQuery) -> list[tuple[str, list[str]]]:
+_RTREE_BOX = (
+    "g.max_lat >= :g_min_lat AND g.min_lat <= :g_max_lat"
+    " AND g.max_lng >= :g_min_lon AND g.min_lng <= :g_max_lon"
+)
+
+
+def _box_params(name: str, box: Any) -> dict[str, float]:
+    return {
+        f"{name}_min_lat": box.min_lat,
+        f"{name}_max_lat": box.max_lat,
+        f"{name}_min_lon": box.min_lon,
+        f"{name}_max_lon": box.max_lon,
+    }
+
+
+def _point_params(point: Point) -> dict[str, float]:
+    phi1 = math.radians(point.lat)
+    return {"earth": EARTH_RADIUS_KM, "phi1": phi1, "cos1": math.cos(phi1), "plon": point.lon}
+
+
+def list_filters(query: SearchQuery) -> list[tuple[str, list[str]]]:
     """(field, any of these values) filters, all of which must hold."""
     lists: list[tuple[str, list[str]]] = []
     if query.organisation_id is not None:
@@ -174,23 +210,24 @@ def _list_filters(query: SearchQuery) -> list[tuple[str, list[str]]]:
 class Run:
     """One search on one connection: the matches, then their page and facet counts.
 
-    The matches go to the temporary table ``matches`` — except when a plain scan finds
-    more than half of the index: then only the *misses* are materialised (``misses``), the
-    page is read straight from the scan, and the facet counts are the whole index's
-    (``facet_totals``) minus the misses'. Many matches found through an index also have
-    their facets counted from the misses.
+    The matches usually go to the temporary table ``matches``. When a plain scan finds
+    more than half of the index, only its *misses* are materialised (``misses``): the
+    page is then read in index order (date) or ring by ring around the point (distance),
+    and the facet counts are those of the whole index (``facet_totals``) minus the
+    misses'. Very many matches found through an index are also counted from their misses.
     """
 
     def __init__(self, conn: sqlite3.Connection, query: SearchQuery) -> None:
         self.conn, self.query = conn, query
         self.size: int = conn.execute("SELECT count(*) FROM docs").fetchone()[0]
-        self.plan = plan(query, None)
+        self.plan = Plan()
         self.total = 0
-        self.scanned = False  # the matches were not materialised (dense scan)
+        self.scanned = False  # dense scan: the misses were materialised, not the matches
 
     def match(self, text: str | None) -> int:
-        """Find the matches (``text``: an FTS5 expression, or ``None``)."""
-        self.plan = found = plan(self.query, text)
+        """Find every match (``text``: an FTS5 expression, or ``None``); return how many."""
+        rtree = text is None and not list_filters(self.query) and self._rtree_leads()
+        self.plan = found = plan(self.query, text, rtree=rtree)
         self.scanned = False
         if found.scan:
             sql = f"SELECT count(*) FROM docs AS d WHERE {found.condition()}"
@@ -209,63 +246,135 @@ class Run:
         self.total = self.conn.execute(insert, found.params).rowcount
         return self.total
 
+    def _rtree_leads(self) -> bool:
+        """Whether the area is small enough for the R*Tree to beat a scan of ``docs``."""
+        query = self.query
+        area = query.bbox
+        if area is None and query.point is not None and query.radius_km is not None:
+            area = box_around(query.point, query.radius_km)
+        if area is None:
+            return False
+        cap = max(1, self.size // RTREE_SHARE)
+        sql = f"SELECT count(*) FROM (SELECT 1 FROM docs_geo AS g WHERE {_RTREE_BOX} LIMIT :cap)"
+        found: int = self.conn.execute(sql, {**_box_params("g", area), "cap": cap}).fetchone()[0]
+        return found < cap
+
+    # the page ---------------------------------------------------------------------------
+
     def hits(self, has_text: bool) -> list[Hit]:
         """The requested page, in the requested order."""
         query = self.query
-        relevance = ("score, " if has_text else "") + DATE_ORDER
-        order = {
-            Sort.relevance: relevance,
-            Sort.date: DATE_ORDER,
-            Sort.distance: "dist IS NULL, dist, id" if query.point is not None else relevance,
-        }[Sort(query.sort)]
         limit, offset = max(0, query.limit), max(0, query.offset)
         if limit == 0 or self.total == 0:
             return []
-        source = f"({self.plan.select()})" if self.scanned else "temp.matches"
-        sql = f"SELECT r FROM {source} ORDER BY {order} LIMIT :limit OFFSET :offset"
-        params = {**self.plan.params, "limit": limit, "offset": offset}
-        rids = [r for (r,) in self.conn.execute(sql, params)]
+        nearest = Sort(query.sort) is Sort.distance and query.point is not None
+        if not self.scanned:
+            relevance = ("score, " if has_text else "") + DATE_ORDER
+            order = "dist IS NULL, dist, id" if nearest else relevance
+            if Sort(query.sort) is Sort.date:
+                order = DATE_ORDER
+            sql = f"SELECT r FROM temp.matches ORDER BY {order} LIMIT :limit OFFSET :offset"
+            rids = self._rids(sql, {"limit": limit, "offset": offset})
+        elif nearest:
+            assert query.point is not None
+            rids = self._nearest(query.point, limit, offset)
+        else:  # the date order (relevance without text is the date order too)
+            sql = (
+                f"SELECT d.rid FROM docs AS d INDEXED BY docs_date_order"
+                f" WHERE {self.plan.condition()} ORDER BY {DOCS_DATE_ORDER}"
+                " LIMIT :limit OFFSET :offset"
+            )
+            rids = self._rids(sql, {**self.plan.params, "limit": limit, "offset": offset})
+        return self._documents(rids)
+
+    def _rids(self, sql: str, params: dict[str, Any]) -> list[int]:
+        return [r for (r,) in self.conn.execute(sql, params)]
+
+    def _nearest(self, point: Point, limit: int, offset: int) -> list[int]:
+        """Nearest first over a dense scan: rings of growing radius through the R*Tree, until
+        one holds the whole page; a full scan when none does."""
+        params = {**self.plan.params, **_point_params(point), "limit": limit, "offset": offset}
+        condition = self.plan.condition()
+        radius = FIRST_RING_KM
+        while radius < math.pi * EARTH_RADIUS_KM:
+            box = box_around(point, radius)
+            if box.min_lon <= -180 or box.max_lon >= 180 or box.min_lat <= -90:
+                break  # the box is clipped (pole, antimeridian): it may miss the circle
+            if box.max_lat >= 90:
+                break
+            sql = (
+                f"SELECT r FROM (SELECT d.rid AS r, d.id AS id, {DISTANCE_SQL} AS dist"
+                f" FROM docs_geo AS g CROSS JOIN docs AS d ON d.rid = g.id"
+                f" WHERE {_RTREE_BOX} AND {condition} LIMIT -1)"
+                " WHERE dist <= :ring ORDER BY dist, id LIMIT :need"
+            )
+            need = limit + offset
+            ring = {**params, **_box_params("g", box), "ring": radius, "need": need}
+            rids = self._rids(sql, ring)
+            if len(rids) == need:  # everything farther lies outside the ring
+                return rids[offset:]
+            radius *= 4
+        sql = (
+            f"SELECT r FROM (SELECT d.rid AS r, d.id AS id, {DISTANCE_SQL} AS dist"
+            f" FROM docs AS d WHERE {condition} LIMIT -1)"
+            " ORDER BY dist IS NULL, dist, id LIMIT :limit OFFSET :offset"
+        )
+        return self._rids(sql, params)
+
+    def _documents(self, rids: list[int]) -> list[Hit]:
         bodies = dict(
             self.conn.execute(
                 "SELECT rid, body FROM bodies WHERE rid IN (SELECT value FROM json_each(?))",
                 (json.dumps(rids),),
             ).fetchall()
         )
+        point = self.query.point
         hits = []
         for rid in rids:
             doc = json.loads(bodies[rid])
             where = coordinates(doc)
             away = None
-            if query.point is not None and where is not None:
-                away = round(distance_km(query.point, *where), 3)
+            if point is not None and where is not None:
+                away = round(distance_km(point, *where), 3)
             hits.append(Hit(doc["id"], doc["type"], doc.get("object_id") or "", away, doc))
         return hits
 
+    # facets -----------------------------------------------------------------------------
+
     def facets(self, names: tuple[str, ...]) -> dict[str, dict[str, int]]:
-        """Exact counts of the requested facets over every match (unknown names ignored)."""
+        """Exact counts of the requested facets over every match (unknown names ignored),
+        most frequent first."""
         wanted = [n for n in dict.fromkeys(names) if n in FACETS]
         counts: dict[str, dict[str, int]] = {name: {} for name in wanted}
         if self.total and wanted:
-            if self.scanned or self.total * 2 > self.size:
+            if self.scanned or self.total > self.size * MISSES_SHARE:
                 self._count_from_misses(wanted, counts)
             else:
                 self._count(wanted, "temp.matches", counts)
         return {
-            name: dict(sorted(c.items(), key=lambda vc: (-vc[1], vc[0])))
-            for name, c in counts.items()
+            name: dict(sorted(found.items(), key=lambda vc: (-vc[1], vc[0])))
+            for name, found in counts.items()
         }
 
     def _count(self, wanted: list[str], table: str, counts: dict[str, dict[str, int]]) -> None:
         """Add the facet counts of the rows of ``table`` (``matches`` or ``misses``)."""
-        if "type" in wanted or "city" in wanted:
-            join = "" if table == "temp.matches" else " CROSS JOIN docs AS d ON d.rid = m.r"
-            cols = "m.type, m.city" if not join else "d.type, d.city"
-            sql = f"SELECT {cols}, count(*) FROM {table} AS m{join} GROUP BY 1, 2"
-            for kind, city, n in self.conn.execute(sql):
-                if "type" in counts:
-                    counts["type"][kind] = counts["type"].get(kind, 0) + n
-                if "city" in counts and city is not None:
-                    counts["city"][city] = counts["city"].get(city, 0) + n
+        rows, alias = f"{table} AS m", "m"
+        if table != "temp.matches":  # misses hold ids only
+            rows, alias = f"{table} AS m CROSS JOIN docs AS d ON d.rid = m.r", "d"
+        if "type" in wanted:  # sums in one pass: cheaper than sorting for GROUP BY
+            sums = ", ".join(f"sum({alias}.type = '{kind}')" for kind in TYPES)
+            found = self.conn.execute(f"SELECT count(*), {sums} FROM {rows}").fetchone()
+            if found[0] == sum(n or 0 for n in found[1:]):
+                counts["type"].update((k, n) for k, n in zip(TYPES, found[1:], strict=True) if n)
+            else:  # a type outside TYPES
+                sql = f"SELECT {alias}.type, count(*) FROM {rows} GROUP BY 1"
+                counts["type"].update(self.conn.execute(sql).fetchall())
+        if "city" in wanted:
+            sql = (
+                f"SELECT {alias}.city, count(*) FROM {rows}"
+                f" WHERE {alias}.city IS NOT NULL GROUP BY 1"
+            )
+            counts["city"].update(self.conn.execute(sql).fetchall())
         for name in ("themes", "tags"):
             if name in wanted:
                 sql = (
@@ -275,6 +384,7 @@ class Run:
                 counts[name].update(self.conn.execute(sql).fetchall())
 
     def _count_from_misses(self, wanted: list[str], counts: dict[str, dict[str, int]]) -> None:
+        """Facet counts as those of the whole index minus those of the misses."""
         if not self.scanned:
             self.conn.execute("DELETE FROM temp.misses")
             self.conn.execute(
@@ -284,67 +394,8 @@ class Run:
         misses: dict[str, dict[str, int]] = {name: {} for name in wanted}
         self._count(wanted, "temp.misses", misses)
         for name in wanted:
-            for value, n in self.conn.execute(
-                "SELECT value, n FROM facet_totals WHERE facet = ?", (name,)
-            ):
+            sql = "SELECT value, n FROM facet_totals WHERE facet = ?"
+            for value, n in self.conn.execute(sql, (name,)):
                 left = n - misses[name].get(value, 0)
                 if left > 0:
                     counts[name][value] = left
-
-
-# spelling --------------------------------------------------------------------------------
-
-
-def respell(conn: sqlite3.Connection, text: TextQuery) -> str | None:
-    """The text's FTS5 expression with each unknown word replaced by its closest known
-    words; ``None`` when nothing changes or a word has no close match."""
-    groups: list[list[tuple[str, bool]]] = []
-    changed = False
-    for index, word in enumerate(text.words):
-        prefix = text.is_prefix(index)
-        if _known(conn, word, prefix):
-            groups.append([(word, prefix)])
-            continue
-        alternatives = _alternatives(conn, word, prefix)
-        if not alternatives:
-            return None
-        groups.append(alternatives)
-        changed = True
-    return match_expression(groups) if changed else None
-
-
-def _known(conn: sqlite3.Connection, word: str, prefix: bool) -> bool:
-    if prefix:
-        sql = "SELECT 1 FROM vocab WHERE term >= ? AND term < ? LIMIT 1"
-        return conn.execute(sql, (word, word + _TOP)).fetchone() is not None
-    return conn.execute("SELECT 1 FROM vocab WHERE term = ?", (word,)).fetchone() is not None
-
-
-def _alternatives(conn: sqlite3.Connection, word: str, prefix: bool) -> list[tuple[str, bool]]:
-    """The closest vocabulary words (FTS alternatives) within the typos allowed."""
-    allowed = typos_allowed(word)
-    if allowed == 0:
-        return []
-    ranked: list[tuple[int, bool, int, str]] = []
-    rows = conn.execute(
-        "SELECT DISTINCT v.term, v.n FROM vocab_del AS x CROSS JOIN vocab AS v"
-        " ON v.term = x.term WHERE x.key IN (SELECT value FROM json_each(?))",
-        (json.dumps(sorted(lookup_keys(word, allowed))),),
-    )
-    for term, n in rows:
-        typos = distance(word, term, allowed)
-        if typos <= allowed:
-            ranked.append((typos, False, -n, term))
-    if prefix:  # one typo in what has been typed so far
-        starts = sorted(v for v in edits(word) if len(v) >= MIN_FUZZY_WORD)
-        for (variant,) in conn.execute(
-            "SELECT s.value FROM json_each(?) AS s WHERE EXISTS (SELECT 1 FROM vocab"
-            " WHERE term >= s.value AND term < s.value || ?)",
-            (json.dumps(starts), _TOP),
-        ):
-            ranked.append((1, True, 0, variant))
-    if not ranked:
-        return []
-    best = min(r[0] for r in ranked)
-    chosen = sorted(r for r in ranked if r[0] == best)[:MAX_ALTERNATIVES]
-    return [(term, prefix) for _, _, _, term in chosen]

@@ -4,21 +4,30 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import math
 import sqlite3
 from collections.abc import Callable
 from typing import Any
 
 from search.backend import Document
-from search.embedded_text import deletions, fold, fuzzy_indexable
+from search.embedded_text import deletions, fold, fuzzy_indexable, words
 
-SCHEMA_VERSION = 1
+log = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 3
 #: list fields kept in side tables (any-of / all-of filters, facet counts)
 SIDE_TABLES = {"themes": "doc_themes", "tags": "doc_tags", "organisation_ids": "doc_orgs"}
 #: the letter of a list field's tokens in the full-text ``keys`` column
 KEY_LETTERS = {"themes": "t", "tags": "g", "organisation_ids": "o"}
-#: searchable columns of ``docs_fts`` (``keys`` only narrows, it is never searched)
+#: searchable columns of ``docs_fts`` (``keys`` — tokens of themes, tags, organisations
+#: and weeks — only narrows, it is never searched)
 TEXT_COLUMNS = ("name", "description", "organisation_names", "tags", "city")
+#: weeks (epoch seconds // WEEK) in ``keys``: events by the weeks they overlap
+WEEK = 7 * 86400
+MAX_WEEKS = 60
+WEEKS_ANY = "wany"
+WEEKS_LONG = "wlong"
 #: bm25 weights of the columns of ``docs_fts``
 WEIGHTS = (10.0, 1.0, 3.0, 4.0, 2.0, 0.0)
 
@@ -36,6 +45,10 @@ CREATE TABLE IF NOT EXISTS docs (
     lng REAL,
     city TEXT,
     name_sort TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS docs_date_order ON docs (
+    type <> 'event', starts_at, CASE WHEN type = 'event' THEN NULL ELSE name_sort END, id,
+    type, status, ends_at, origin
 );
 CREATE TABLE IF NOT EXISTS bodies (rid INTEGER PRIMARY KEY, body TEXT NOT NULL);
 CREATE VIRTUAL TABLE IF NOT EXISTS docs_fts USING fts5 (
@@ -72,29 +85,66 @@ TABLES = (
 )
 
 
+def create_schema(conn: sqlite3.Connection) -> None:
+    """Create what is missing. An index of another schema version is dropped first: it
+    holds derived data only, ``maillon reindex`` fills it again."""
+    found = conn.execute("PRAGMA user_version").fetchone()[0]
+    if found not in (0, SCHEMA_VERSION):
+        log.warning("search index schema %s, expected %s: rebuilt empty", found, SCHEMA_VERSION)
+        for table in TABLES:
+            conn.execute(f"DROP TABLE IF EXISTS {table}")
+    conn.executescript(SCHEMA)
+
+
 def key_token(field: str, value: str) -> str:
     """The full-text token standing for ``value`` of a list field (letters and digits)."""
     digest = hashlib.blake2b(value.encode(), digest_size=8).hexdigest()
     return KEY_LETTERS[field] + digest
 
 
-def text_columns(doc: Document) -> tuple[str, str, str, str, str]:
+def text_columns(doc: Document) -> tuple[str, ...]:
+    """The searchable columns, as the full-text index holds them: folded words separated
+    by spaces (:func:`~search.embedded_text.words`). The index then holds exactly the
+    vocabulary's terms, which lets a query spell a prefix out as the terms it covers."""
     return (
-        doc.get("name") or "",
-        doc.get("description") or "",
-        " ".join(doc.get("organisation_names") or []),
-        " ".join(doc.get("tags") or []),
-        doc.get("city") or "",
+        " ".join(words(doc.get("name") or "")),
+        " ".join(words(doc.get("description") or "")),
+        " ".join(words(" ".join(doc.get("organisation_names") or []))),
+        " ".join(words(" ".join(doc.get("tags") or []))),
+        " ".join(words(doc.get("city") or "")),
     )
+
+
+def column_terms(columns: tuple[str, ...]) -> set[str]:
+    return set(" ".join(columns).split())
 
 
 def values(doc: Document, field: str) -> list[str]:
     return list(dict.fromkeys(str(v) for v in doc.get(field) or []))
 
 
-def fts_row(rid: int, doc: Document) -> tuple[Any, ...]:
+def fts_row(rid: int, doc: Document, columns: tuple[str, ...]) -> tuple[Any, ...]:
     keys = [key_token(f, v) for f in KEY_LETTERS for v in values(doc, f)]
-    return (rid, *text_columns(doc), " ".join(keys))
+    keys.extend(week_tokens(doc))
+    return (rid, *columns, " ".join(keys))
+
+
+def week_token(week: int) -> str:
+    return f"w{week}" if week >= 0 else f"wm{-week}"
+
+
+def week_tokens(doc: Document) -> list[str]:
+    """The weeks an event overlaps (``WEEKS_ANY`` for what is not an event, ``WEEKS_LONG``
+    for very long events): a text query with a date window narrows by them."""
+    if doc["type"] != "event":
+        return [WEEKS_ANY]
+    starts, ends = doc.get("starts_at"), doc.get("ends_at")
+    if starts is None:
+        return []
+    first, last = int(starts) // WEEK, max(int(starts), int(ends or starts)) // WEEK
+    if last - first >= MAX_WEEKS:
+        return [WEEKS_LONG]
+    return [week_token(week) for week in range(first, last + 1)]
 
 
 def coordinates(doc: Document) -> tuple[float, float] | None:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 #: combining marks removed after canonical decomposition ("é" -> "e" + U+0301 -> "e")
@@ -47,15 +47,6 @@ def fold(text: str) -> str:
 def words(text: str) -> list[str]:
     """The folded words of a text, in order (duplicates kept)."""
     return _WORD.findall(fold(text))
-
-
-def terms(texts: Iterable[str]) -> set[str]:
-    """The distinct folded words of several texts (what the vocabulary counts)."""
-    found: set[str] = set()
-    for text in texts:
-        if text:
-            found.update(_WORD.findall(fold(text)))
-    return found
 
 
 def fuzzy_indexable(term: str) -> bool:
@@ -89,7 +80,7 @@ class TextQuery:
         return self.prefix_last and index == len(self.words) - 1
 
     def match(self) -> str:
-        """The FTS5 expression: every word must match (implicit AND)."""
+        """The FTS5 expression: every word must match."""
         return match_expression([[(w, self.is_prefix(i))] for i, w in enumerate(self.words)])
 
 
