@@ -253,7 +253,7 @@ def start_meili(binary: Path, workdir: Path) -> MeiliServer:
         "--no-analytics",
         "--db-path", str(workdir / "data.ms"),
         "--dump-dir", str(workdir / "dumps"),
-        "--master-key", key,
+        f"--master-key={key}",  # a key may start with "-"
         "--env", "development",
     ]  # fmt: skip
     with log.open("ab") as out:
