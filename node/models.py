@@ -142,6 +142,8 @@ class Person(Stored, table=True):
     is_admin: bool = Field(default=False)
     inbox: str | None = Field(default=None, max_length=500)
     shared_inbox: str | None = Field(default=None, max_length=500)
+    #: the person's saved place ("near me" when they give no point)
+    place_id: str | None = Field(default=None, foreign_key="place.id", max_length=36)
 
 
 class Token(SQLModel, table=True):
@@ -248,6 +250,8 @@ class Participation(SQLModel, table=True):
     event_id: str = Field(foreign_key="event.id", index=True, max_length=36)
     person_id: str = Field(foreign_key="person.id", index=True, max_length=36)
     state: str = Field(default="going", max_length=16)
+    #: the ActivityPub ``Join`` behind a federated registration (ours or a peer's)
+    activity_id: str | None = Field(default=None, max_length=500)
     created: datetime = _now_field()
     updated: datetime = _now_field()
 
@@ -302,3 +306,115 @@ class Job(SQLModel, table=True):
     created: datetime = _now_field()
     updated: datetime = _now_field()
     finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+# --- federation ------------------------------------------------------------------------
+# Stored by the node (one database, one transaction); read and written by ``federation``.
+
+
+class ActorKey(SQLModel, table=True):
+    """A local actor's RSA key pair; the private half encrypted with the node secret."""
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
+    actor: str = Field(index=True, max_length=500)
+    key_id: str = Field(unique=True, max_length=520)
+    public_pem: str
+    private_pem: str
+    created: datetime = _now_field()
+    retired_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class RemoteActor(SQLModel, table=True):
+    """What we know of a peer's actor: where to deliver, how to verify it."""
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
+    ap_id: str = Field(unique=True, max_length=500)
+    type: str = Field(max_length=32)
+    domain: str = Field(index=True, max_length=255)
+    username: str | None = Field(default=None, max_length=255)
+    inbox: str = Field(max_length=500)
+    shared_inbox: str | None = Field(default=None, max_length=500)
+    outbox: str | None = Field(default=None, max_length=500)
+    followers: str | None = Field(default=None, max_length=500)
+    key_id: str | None = Field(default=None, index=True, max_length=520)
+    public_key_pem: str | None = None
+    data: dict[str, Any] = Field(default_factory=dict, sa_type=JSON, nullable=False)
+    fetched_at: datetime = _now_field()
+
+
+class Follower(SQLModel, table=True):
+    """A remote actor following one of our actors (a group, a person, the node)."""
+
+    __table_args__ = (UniqueConstraint("actor", "follower"),)
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
+    actor: str = Field(index=True, max_length=500)
+    follower: str = Field(index=True, max_length=500)
+    inbox: str = Field(max_length=500)
+    follow_id: str | None = Field(default=None, max_length=500)
+    created: datetime = _now_field()
+
+
+class Peer(SQLModel, table=True):
+    """Another server, by domain: our policy towards it and the state of our links."""
+
+    domain: str = Field(primary_key=True, max_length=255)
+    #: ``none`` (open federation applies), ``allowed`` or ``blocked``
+    policy: str = Field(default="none", max_length=16)
+    actor: str | None = Field(default=None, max_length=500)
+    inbox: str | None = Field(default=None, max_length=500)
+    outbox: str | None = Field(default=None, max_length=500)
+    #: our node's follow of theirs: ``none``, ``pending``, ``accepted``
+    following: str = Field(default="none", max_length=16)
+    follow_id: str | None = Field(default=None, max_length=500)
+    software: str | None = Field(default=None, max_length=64)
+    #: distinct UTC days with failed deliveries since the last success
+    failure_days: list[str] = Field(default_factory=list, sa_type=JSON, nullable=False)
+    unavailable_since: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_success_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    synced_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    created: datetime = _now_field()
+    updated: datetime = _now_field()
+
+
+class InboxState(SQLModel, table=True):
+    """Delivery health of one inbox: the circuit breaker and the last outcome."""
+
+    inbox: str = Field(primary_key=True, max_length=500)
+    domain: str = Field(index=True, max_length=255)
+    failures: int = 0
+    open_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_status: int | None = None
+    last_error: str | None = None
+    last_success_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class InboxItem(SQLModel, table=True):
+    """An activity received, persisted before handling (idempotent on its id)."""
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
+    activity_id: str = Field(unique=True, max_length=500)
+    actor: str = Field(max_length=500)
+    domain: str = Field(index=True, max_length=255)
+    type: str = Field(max_length=32)
+    object_type: str | None = Field(default=None, max_length=32)
+    payload: dict[str, Any] = Field(default_factory=dict, sa_type=JSON, nullable=False)
+    #: ``pending``, ``done``, ``ignored`` (no handler or nothing to do), ``failed``
+    state: str = Field(default="pending", max_length=16)
+    note: str | None = None
+    received: datetime = _now_field()
+    processed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class Report(SQLModel, table=True):
+    """A report (ActivityPub ``Flag`` or a local one) for the node's moderators."""
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
+    reporter: str = Field(max_length=500)
+    targets: list[str] = Field(default_factory=list, sa_type=JSON, nullable=False)
+    content: str = Field(default="")
+    domain: str | None = Field(default=None, max_length=255)
+    state: str = Field(default="open", max_length=16)
+    created: datetime = _now_field()
+    resolved_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    resolved_by: str | None = Field(default=None, max_length=36)

@@ -5,7 +5,8 @@ declare an entry point in the ``maillon.plugins`` group naming a module (or obje
 with any of these hooks:
 
 - ``register(runtime)``: add job handlers to ``runtime.registry`` and API routers to
-  ``runtime.routers`` (mounted under ``/api/v1`` by ``create_app``);
+  ``runtime.routers`` (mounted under ``/api/v1`` by ``create_app``) and root routers
+  (ActivityPub endpoints, HTML pages) to ``runtime.pages``;
 - ``add_commands(commands)``: add ``maillon`` sub-commands to the argparse
   sub-parsers; each sub-parser sets ``handler`` to a function ``(args, runtime) -> int``.
 """

@@ -30,6 +30,9 @@ class Runtime:
     registry: Registry = field(default_factory=Registry)
     #: API routers added by plugins, mounted under ``/api/v1``.
     routers: list[APIRouter] = field(default_factory=list)
+    #: Routers added by plugins, mounted at the root (ActivityPub, well-known, pages),
+    #: in plugin order: federation's canonical URLs before web's pages.
+    pages: list[APIRouter] = field(default_factory=list)
     #: Services plugins attach (e.g. ``"search"``), for their routers and commands.
     extensions: dict[str, Any] = field(default_factory=dict)
     #: Called by :meth:`close`, last added first (plugins release their resources).

@@ -75,6 +75,24 @@ class Settings(BaseSettings):
         default="Europe/Paris", description="Default IANA time zone of the territory."
     )
     language: Literal["fr", "en"] = Field(default="fr", description="Default UI language.")
+    federation: Literal["open", "allowlist"] = Field(
+        default="open",
+        description="`open`: federate with every node not blocked; `allowlist`: only with "
+        "the nodes an admin allowed (`maillon peers allow`).",
+    )
+    federation_allow_private: bool = Field(
+        default=False,
+        description="Allow outbound federation requests to private and loopback addresses "
+        "(tests, closed networks). Off: such URLs are refused (SSRF guard).",
+    )
+    federation_clock_skew_seconds: int = Field(
+        default=3600,
+        gt=0,
+        description="How far a signed request's `Date`/`created` may be from our clock.",
+    )
+    federation_timeout_seconds: float = Field(
+        default=10.0, gt=0, description="Timeout of one outbound federation request."
+    )
 
     @field_validator("database_url")
     @classmethod

@@ -82,6 +82,8 @@ def create_app(
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     for router in (*ROUTERS, *node.routers):  # node.routers: added by plugins
         app.include_router(router, prefix=API_PREFIX)
+    for router in node.pages:  # root routers of plugins (federation, web)
+        app.include_router(router)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> JSONResponse:
