@@ -79,6 +79,8 @@ def create_app(
     app.state.runtime = node
     app.state.login_limiter = RateLimiter(settings.login_attempts_per_minute)
     install_error_handlers(app)
+    for middleware, options in node.middleware:  # added by plugins, innermost first
+        app.add_middleware(middleware, **options)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     for router in (*ROUTERS, *node.routers):  # node.routers: added by plugins
         app.include_router(router, prefix=API_PREFIX)
