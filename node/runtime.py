@@ -35,7 +35,7 @@ class Runtime:
     pages: list[APIRouter] = field(default_factory=list)
     #: Pure ASGI middleware classes added by plugins, with their keyword arguments
     #: (e.g. federation answers ActivityPub requests on canonical URLs).
-    middleware: list[tuple[type[Any], dict[str, Any]]] = field(default_factory=list)
+    middleware: list[tuple[Any, dict[str, Any]]] = field(default_factory=list)
     #: Services plugins attach (e.g. ``"search"``), for their routers and commands.
     extensions: dict[str, Any] = field(default_factory=dict)
     #: Called by :meth:`close`, last added first (plugins release their resources).
