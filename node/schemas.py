@@ -202,6 +202,8 @@ class ProfileIn(Input):
     bio: Description = ""
     locale: Annotated[str, Field(pattern=r"^(fr|en)$")] = "fr"
     public_profile: bool = False
+    #: the saved place ("near me" in search): left as it is when absent, cleared by null
+    place: PlaceIn | None = None
 
 
 class PasswordChangeIn(Input):

@@ -26,7 +26,7 @@ def register(data: AccountIn, request: Request) -> MeOut:
     """Create an account (email, password of 8+ characters, display name)."""
     node = deps.runtime(request)
     with node.transaction() as session:
-        return me_out(accounts.register(session, node.context, data))
+        return me_out(session, accounts.register(session, node.context, data))
 
 
 @router.post("/tokens", status_code=201, response_model=TokenOut)
@@ -40,7 +40,7 @@ def login(data: LoginIn, request: Request) -> TokenOut:
         with node.transaction() as session:
             person = accounts.authenticate(session, data.email, data.password)
             token = accounts.issue_token(session, person)
-            out = me_out(person)
+            out = me_out(session, person)
     except Unauthenticated:
         limiter.hit(key)
         raise
@@ -62,16 +62,20 @@ def logout(request: Request) -> Response:
 def me(request: Request) -> MeOut:
     node = deps.runtime(request)
     with node.transaction() as session:
-        return me_out(deps.actor(request, session))
+        return me_out(session, deps.actor(request, session))
 
 
 @router.put("/me", response_model=MeOut)
 def update_me(data: ProfileIn, request: Request) -> MeOut:
-    """Edit the profile; ``public_profile`` chooses whether others may see it."""
+    """Edit the profile; ``public_profile`` chooses whether others may see it.
+
+    ``place`` is the saved place search uses for "near me" (geocoded like an
+    organisation's; only you see it): left as it is when absent, cleared by ``null``.
+    """
     node = deps.runtime(request)
     with node.transaction() as session:
         person = deps.actor(request, session)
-        return me_out(accounts.update_profile(session, node.context, person, data))
+        return me_out(session, accounts.update_profile(session, node.context, person, data))
 
 
 @router.post("/me/password", status_code=204)

@@ -161,7 +161,7 @@ def join(event_id: str, request: Request) -> ParticipationOut:
     node = deps.runtime(request)
     with node.transaction() as session:
         person = deps.actor(request, session)
-        participation = service.join_event(session, person, event_id)
+        participation = service.register_for(session, node.context, person, event_id)
         return ParticipationOut(
             event_id=participation.event_id, person_id=person.id, state=participation.state
         )
@@ -171,7 +171,7 @@ def join(event_id: str, request: Request) -> ParticipationOut:
 def leave(event_id: str, request: Request) -> Response:
     node = deps.runtime(request)
     with node.transaction() as session:
-        service.leave_event(session, deps.actor(request, session), event_id)
+        service.withdraw_from(session, node.context, deps.actor(request, session), event_id)
     return Response(status_code=204)
 
 
@@ -202,5 +202,7 @@ def decide(event_id: str, person_id: str, data: DecisionIn, request: Request) ->
     with node.transaction() as session:
         person = deps.actor(request, session)
         event = get_live(session, Event, event_id)
-        participation = service.decide_participation(session, person, event, person_id, data.state)
+        participation = service.decide_participation(
+            session, person, event, person_id, data.state, node.context
+        )
         return ParticipationOut(event_id=event.id, person_id=person_id, state=participation.state)

@@ -62,6 +62,8 @@ class MeOut(PersonOut):
     email: str | None
     locale: str
     is_admin: bool
+    #: the saved place ("near me" in search); only its owner sees it
+    place: PlaceOut | None
 
 
 class OrganisationRef(BaseModel):
@@ -162,12 +164,15 @@ def person_out(person: Person) -> PersonOut:
     )
 
 
-def me_out(person: Person) -> MeOut:
+def me_out(session: Session, person: Person) -> MeOut:
+    """The signed-in person's own view, with the saved place."""
+    place = session.get(Place, person.place_id) if person.place_id else None
     return MeOut(
         **person_out(person).model_dump(),
         email=person.email,
         locale=person.locale,
         is_admin=person.is_admin,
+        place=PlaceOut.model_validate(place, from_attributes=True) if place else None,
     )
 
 

@@ -15,7 +15,7 @@ from node.dbtypes import utcnow
 from node.errors import Conflict, Invalid, Unauthenticated
 from node.models import Person, Token
 from node.schemas import AccountIn, PasswordChangeIn, ProfileIn
-from node.services.common import slugify, unique_username
+from node.services.common import make_place, slugify, unique_username
 from node.services.context import NodeContext
 from node.services.outbox import publish
 
@@ -105,11 +105,15 @@ def revoke_all_tokens(session: Session, person: Person) -> None:
 
 
 def update_profile(session: Session, node: NodeContext, person: Person, data: ProfileIn) -> Person:
+    """Replace the profile's fields; the saved place changes only when ``place`` is given
+    (geocoded like an organisation's; ``null`` clears it). The place is never published."""
     was_public = person.public_profile
     person.name = data.name
     person.bio = data.bio
     person.locale = data.locale
     person.public_profile = data.public_profile
+    if "place" in data.model_fields_set:
+        person.place_id = make_place(session, node, data.place)
     person.updated = utcnow()
     if data.public_profile or was_public:
         publish(

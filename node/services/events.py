@@ -24,6 +24,7 @@ from node.models import (
 )
 from node.sanitize import sanitize_html
 from node.schemas import EventIn
+from node.services import remote
 from node.services.common import get_live, make_place, place_input, set_labels
 from node.services.context import NodeContext
 from node.services.outbox import publish
@@ -259,15 +260,7 @@ def join_event(session: Session, actor: Person, event_id: str) -> Participation:
         return existing
     if existing is not None:
         raise Conflict("the organisers declined this registration")
-    if event.join_mode == JoinMode.external:
-        raise Conflict(
-            f"registration happens on {event.external_participation_url}",
-            {"join_mode": "external"},
-        )
-    if event.status == "cancelled":
-        raise Conflict("this event is cancelled")
-    if event.ends_at <= utcnow():
-        raise Conflict("this event is over")
+    _check_open(event)
     state = ParticipationState.going
     if event.join_mode == JoinMode.restricted:
         state = ParticipationState.pending
@@ -279,6 +272,38 @@ def join_event(session: Session, actor: Person, event_id: str) -> Participation:
     return participation
 
 
+def register_for(
+    session: Session, node: NodeContext, actor: Person, event_id: str
+) -> Participation:
+    """Register for an event of this node or of another one (federated ``Join``)."""
+    event = get_live(session, Event, event_id)
+    if event.is_local:
+        return join_event(session, actor, event_id)
+    _check_open(event)
+    return remote.join_remote_event(session, node, actor, event)
+
+
+def withdraw_from(session: Session, node: NodeContext, actor: Person, event_id: str) -> None:
+    """Leave an event of this node or of another one (federated ``Leave``)."""
+    event = get_live(session, Event, event_id)
+    if event.is_local:
+        leave_event(session, actor, event_id)
+    else:
+        remote.leave_remote_event(session, node, actor, event)
+
+
+def _check_open(event: Event) -> None:
+    if event.join_mode == JoinMode.external:
+        raise Conflict(
+            f"registration happens on {event.external_participation_url}",
+            {"join_mode": "external"},
+        )
+    if event.status == "cancelled":
+        raise Conflict("this event is cancelled")
+    if event.ends_at <= utcnow():
+        raise Conflict("this event is over")
+
+
 def leave_event(session: Session, actor: Person, event_id: str) -> None:
     event = get_live(session, Event, event_id)
     existing = participation_of(session, event.id, actor.id)
@@ -288,9 +313,15 @@ def leave_event(session: Session, actor: Person, event_id: str) -> None:
 
 
 def decide_participation(
-    session: Session, actor: Person, event: Event, person_id: str, state: ParticipationState
+    session: Session,
+    actor: Person,
+    event: Event,
+    person_id: str,
+    state: ParticipationState,
+    node: NodeContext | None = None,
 ) -> Participation:
-    """An organiser accepts (going) or declines (rejected) a registration."""
+    """An organiser accepts (going) or declines (rejected) a registration; a person of
+    another node learns the answer (``Accept``/``Reject`` of their ``Join``)."""
     require_event_editor(session, actor, event)
     if state == ParticipationState.pending:
         raise Invalid("state", "an organiser answers with 'going' or 'rejected'")
@@ -305,6 +336,31 @@ def decide_participation(
         and going_count(session, event.id) >= event.capacity
     ):
         raise Conflict("this event is full", {"capacity": "full"})
+    changed = participation.state != state
     participation.state = state
     participation.updated = utcnow()
+    if changed and node is not None and participation.activity_id:
+        answer_join(session, node, event, participation)
     return participation
+
+
+def answer_join(
+    session: Session, node: NodeContext, event: Event, participation: Participation
+) -> None:
+    """Tell a remote person the state of their registration (their ``Join`` answered)."""
+    person = session.get(Person, participation.person_id)
+    if person is None or person.is_local or not (person.shared_inbox or person.inbox):
+        return
+    main = session.get(Organisation, event.organisation_id)
+    publish(
+        session,
+        node,
+        verb="Accept" if participation.state == ParticipationState.going else "Reject",
+        actor=main.ap_id if main else node.urls.node_actor,
+        object_type="participation",
+        object_id=participation.id,
+        object_url=participation.activity_id or "",
+        inboxes=[person.inbox or person.shared_inbox or ""],
+        public=False,
+        payload={"join": participation.activity_id, "person": person.ap_id},
+    )

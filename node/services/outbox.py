@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
-from sqlalchemy import func, text
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 from sqlmodel import col, select
 
 from node.jobs import enqueue
-from node.models import Activity, Follow, Person
+from node.models import Activity, Follower, Organisation, Peer
 from node.services.context import NodeContext
 
 #: pg_advisory_xact_lock key: activities are appended one transaction at a time, so the
@@ -31,11 +32,17 @@ def publish(
     object_id: str,
     object_url: str,
     audience: list[str] | None = None,
+    inboxes: list[str] | None = None,
+    public: bool = True,
     payload: dict[str, Any] | None = None,
 ) -> Activity:
-    """Append a public activity, one index job, one delivery job per distinct inbox.
+    """Append an activity, one index job, one delivery job per distinct inbox.
 
-    ``audience`` lists the organisations whose followers receive it.
+    ``audience`` lists the organisations whose followers receive it (the node's own
+    followers — peer nodes — receive every public activity); ``inboxes`` adds direct
+    recipients (e.g. the organiser of a remote event a person joins). ``payload`` may
+    carry the finished ActivityStreams document under ``"activity"``; otherwise the
+    federation layer renders the activity from the object when it delivers.
     """
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _OUTBOX_LOCK})
@@ -46,6 +53,7 @@ def publish(
         object_type=object_type,
         object_id=object_id,
         object_url=object_url,
+        public=public,
         payload=payload or {},
     )
     activity.ap_id = node.urls.activity(activity.id)
@@ -53,7 +61,10 @@ def publish(
     session.flush()
     if object_type in SEARCHABLE:
         index(session, object_type, object_id)
-    for inbox in delivery_inboxes(session, audience or []):
+    targets = set(inboxes or [])
+    if public:
+        targets.update(delivery_inboxes(session, node, audience or []))
+    for inbox in sorted(_deliverable(session, targets)):
         enqueue(session, "deliver", {"activity_id": activity.id, "inbox": inbox})
     return activity
 
@@ -69,19 +80,32 @@ def index(session: Session, object_type: str, object_id: str) -> None:
     )
 
 
-def delivery_inboxes(session: Session, organisation_ids: list[str]) -> list[str]:
-    """Distinct inboxes of the remote followers of these organisations (shared first)."""
-    if not organisation_ids:
-        return []
-    inbox = func.coalesce(col(Person.shared_inbox), col(Person.inbox))
-    rows = session.scalars(
-        select(inbox)
-        .join(Follow, col(Follow.person_id) == col(Person.id))
-        .where(
-            col(Follow.organisation_id).in_(organisation_ids),
-            col(Person.origin).is_not(None),
-            inbox.is_not(None),
+def delivery_inboxes(session: Session, node: NodeContext, organisation_ids: list[str]) -> set[str]:
+    """Distinct inboxes (shared ones stand for all their actors) of the remote followers
+    of these organisations and of the node itself."""
+    actors = [node.urls.node_actor]
+    if organisation_ids:
+        actors += session.scalars(
+            select(col(Organisation.ap_id)).where(col(Organisation.id).in_(organisation_ids))
         )
-        .distinct()
+    return set(
+        session.scalars(select(col(Follower.inbox)).where(col(Follower.actor).in_(actors)))
     )
-    return sorted(rows)
+
+
+def _deliverable(session: Session, inboxes: set[str]) -> set[str]:
+    """Drop the inboxes of blocked domains (their follows stay, nothing is sent)."""
+    if not inboxes:
+        return inboxes
+    blocked = set(
+        session.scalars(select(col(Peer.domain)).where(col(Peer.policy) == "blocked"))
+    )
+    return {inbox for inbox in inboxes if domain_of(inbox) not in blocked}
+
+
+def domain_of(url: str) -> str:
+    """The host (with a non-default port) of a URL, lower case: how peers are named."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    default = {"http": 80, "https": 443}.get(parts.scheme)
+    return host if parts.port in (None, default) else f"{host}:{parts.port}"

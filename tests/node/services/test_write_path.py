@@ -6,7 +6,7 @@ import pytest
 from sqlmodel import col, func, select
 
 from node.errors import Forbidden
-from node.models import Activity, Event, Follow, Job, Organisation, Person
+from node.models import Activity, Event, Follower, Job, Organisation, Person
 from node.runtime import Runtime
 from node.schemas import AccountIn, EventIn, OrganisationIn
 from node.services.accounts import register
@@ -47,7 +47,13 @@ def _remote_follower(runtime: Runtime, org: Organisation, host: str, n: int) -> 
         )
         session.add(remote)
         session.flush()
-        session.add(Follow(person_id=remote.id, organisation_id=org.id))
+        session.add(
+            Follower(
+                actor=org.ap_id,
+                follower=remote.ap_id,
+                inbox=remote.shared_inbox or remote.inbox or "",
+            )
+        )
 
 
 EVENT = {

@@ -1,0 +1,350 @@
+"""Objects received from other nodes: read-only copies, kept in step with their origin.
+
+The federation layer parses what peers send and calls these services; like every other
+change they run in the caller's transaction and enqueue the index jobs that follow.
+They enforce the two rules of copies: a copy is only changed by its origin (the host of
+its id), and an older version never replaces a newer one (``updated`` orders them).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete
+from sqlalchemy.orm import Session
+from sqlmodel import col, select
+
+from node.dbtypes import utcnow
+from node.errors import Forbidden
+from node.models import (
+    Event,
+    EventOrganiser,
+    Follower,
+    Organisation,
+    Participation,
+    ParticipationState,
+    Person,
+    Project,
+    RemoteActor,
+    Stored,
+)
+from node.schemas import PlaceIn
+from node.services.common import make_place, set_labels, unique_username
+from node.services.context import NodeContext
+from node.services.outbox import domain_of, index, publish
+
+
+@dataclass(frozen=True, slots=True)
+class RemoteOrganisationData:
+    ap_id: str
+    username: str
+    name: str
+    description: str = ""
+    website: str | None = None
+    logo_url: str | None = None
+    themes: list[str] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)
+    place: PlaceIn | None = None
+    updated: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RemoteEventData:
+    ap_id: str
+    name: str
+    starts_at: datetime
+    ends_at: datetime
+    timezone: str
+    description: str = ""
+    place: PlaceIn | None = None
+    online_url: str | None = None
+    capacity: int | None = None
+    join_mode: str = "free"
+    external_participation_url: str | None = None
+    status: str = "confirmed"
+    themes: list[str] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)
+    updated: datetime | None = None
+
+
+def _require_origin(ap_id: str, origin: str) -> None:
+    if domain_of(ap_id) != origin:
+        raise Forbidden(f"{origin} may not speak for {ap_id}")
+
+
+def _is_stale(row: Stored, updated: datetime | None) -> bool:
+    return updated is not None and row.updated is not None and updated < row.updated
+
+
+def upsert_person(
+    session: Session,
+    *,
+    ap_id: str,
+    username: str | None,
+    name: str,
+    bio: str = "",
+    inbox: str | None = None,
+    shared_inbox: str | None = None,
+) -> Person:
+    """The local copy of a remote person (created or refreshed)."""
+    origin = domain_of(ap_id)
+    person = session.scalar(select(Person).where(col(Person.ap_id) == ap_id))
+    if person is None:
+        handle = f"{username or 'person'}@{origin}"[:255]
+        person = Person(
+            ap_id=ap_id,
+            origin=origin,
+            username=unique_username(session, Person, handle),
+            name=name[:200] or handle,
+        )
+        session.add(person)
+    elif not person.is_local:
+        person.name = name[:200] or person.name
+    person.bio = bio
+    person.inbox = inbox
+    person.shared_inbox = shared_inbox
+    person.updated = utcnow()
+    session.flush()
+    return person
+
+
+def upsert_organisation(
+    session: Session, node: NodeContext, data: RemoteOrganisationData
+) -> Organisation | None:
+    """Create or update the copy of a remote group; ``None`` when the update is stale or
+    the group was deleted (a tombstone is not brought back)."""
+    origin = domain_of(data.ap_id)
+    org = session.scalar(select(Organisation).where(col(Organisation.ap_id) == data.ap_id))
+    if org is not None and (org.is_local or org.deleted_at is not None):
+        return None
+    if org is not None and _is_stale(org, data.updated):
+        return None
+    if org is None:
+        handle = f"{data.username}@{origin}"[:255]
+        org = Organisation(
+            ap_id=data.ap_id,
+            origin=origin,
+            username=unique_username(session, Organisation, handle),
+            name=data.name[:200],
+            kind="informal-group",
+        )
+        session.add(org)
+    org.name = data.name[:200] or org.username
+    org.description = data.description
+    org.website = data.website
+    org.logo_url = data.logo_url
+    org.themes = data.themes
+    org.tags = data.tags
+    org.place_id = make_place(session, node, data.place)
+    org.updated = data.updated or utcnow()
+    session.flush()
+    set_labels(session, "organisation", org.id, org.themes, org.tags)
+    index(session, "organisation", org.id)
+    return org
+
+
+def upsert_event(
+    session: Session,
+    node: NodeContext,
+    data: RemoteEventData,
+    organisers: list[Organisation],
+) -> Event | None:
+    """Create or update the copy of a remote event organised by ``organisers`` (copies of
+    remote groups, main first); ``None`` when stale, deleted or not remote."""
+    if not organisers:
+        raise ValueError("a remote event needs an organiser")
+    origin = domain_of(data.ap_id)
+    event = session.scalar(select(Event).where(col(Event.ap_id) == data.ap_id))
+    if event is not None and (event.is_local or event.deleted_at is not None):
+        return None
+    if event is not None and _is_stale(event, data.updated):
+        return None
+    fields: dict[str, Any] = {
+        "name": data.name[:200],
+        "organisation_id": organisers[0].id,
+        "description": data.description,
+        "starts_at": data.starts_at,
+        "ends_at": data.ends_at,
+        "timezone": data.timezone,
+        "online_url": data.online_url,
+        "capacity": data.capacity,
+        "join_mode": data.join_mode,
+        "external_participation_url": data.external_participation_url,
+        "status": data.status,
+        "themes": data.themes,
+        "tags": data.tags,
+        "place_id": make_place(session, node, data.place),
+        "updated": data.updated or utcnow(),
+    }
+    if event is None:
+        event = Event(ap_id=data.ap_id, origin=origin, **fields)
+        session.add(event)
+    else:
+        for name, value in fields.items():
+            setattr(event, name, value)
+    session.flush()
+    session.execute(delete(EventOrganiser).where(col(EventOrganiser.event_id) == event.id))
+    for position, organiser in enumerate(dict.fromkeys(organisers)):
+        session.add(
+            EventOrganiser(event_id=event.id, organisation_id=organiser.id, position=position)
+        )
+    set_labels(session, "event", event.id, event.themes, event.tags)
+    index(session, "event", event.id)
+    return event
+
+
+def delete_copy(session: Session, ap_id: str, origin: str) -> str | None:
+    """Tombstone the copy of a remote object at the request of its origin; returns the
+    kind deleted (``event``, ``organisation``, ``person``) or ``None`` when unknown."""
+    _require_origin(ap_id, origin)
+    for kind, model in (
+        ("event", Event),
+        ("organisation", Organisation),
+        ("project", Project),
+        ("person", Person),
+    ):
+        row: Stored | None = session.scalar(select(model).where(col(model.ap_id) == ap_id))
+        if row is None or row.is_local:
+            continue
+        if row.deleted_at is None:
+            row.deleted_at = row.updated = utcnow()
+            set_labels(session, kind, row.id, [], [])
+            if kind == "organisation":
+                for event_id in session.scalars(
+                    select(col(Event.id)).where(
+                        col(Event.organisation_id) == row.id, col(Event.deleted_at).is_(None)
+                    )
+                ):
+                    _tombstone_event(session, event_id)
+            if kind in ("event", "organisation", "project"):
+                index(session, kind, row.id)
+        return kind
+    return None
+
+
+def _tombstone_event(session: Session, event_id: str) -> None:
+    event = session.get_one(Event, event_id)
+    event.deleted_at = event.updated = utcnow()
+    set_labels(session, "event", event.id, [], [])
+    index(session, "event", event.id)
+
+
+# --- followers of our actors --------------------------------------------------------------
+
+
+def add_follower(
+    session: Session, *, actor: str, follower: str, inbox: str, follow_id: str | None
+) -> Follower:
+    """Record that a remote actor follows one of ours (idempotent)."""
+    existing = session.scalar(
+        select(Follower).where(col(Follower.actor) == actor, col(Follower.follower) == follower)
+    )
+    if existing is not None:
+        existing.inbox = inbox
+        existing.follow_id = follow_id or existing.follow_id
+        return existing
+    created = Follower(actor=actor, follower=follower, inbox=inbox, follow_id=follow_id)
+    session.add(created)
+    session.flush()
+    return created
+
+
+def remove_follower(session: Session, *, actor: str, follower: str) -> bool:
+    result = session.execute(
+        delete(Follower).where(col(Follower.actor) == actor, col(Follower.follower) == follower)
+    )
+    return bool(getattr(result, "rowcount", 0))
+
+
+# --- registrations across nodes -------------------------------------------------------------
+
+
+def organiser_inbox(session: Session, event: Event) -> str | None:
+    """Where a remote event's organiser receives activities (shared inbox first)."""
+    org = session.get(Organisation, event.organisation_id)
+    if org is None:
+        return None
+    actor = session.scalar(select(RemoteActor).where(col(RemoteActor.ap_id) == org.ap_id))
+    if actor is None:
+        return None
+    return actor.shared_inbox or actor.inbox
+
+
+def join_remote_event(
+    session: Session, node: NodeContext, person: Person, event: Event
+) -> Participation:
+    """A local person registers for a remote event: pending until its organiser answers
+    our ``Join`` with ``Accept`` (going) or ``Reject``."""
+    existing = session.scalar(
+        select(Participation).where(
+            col(Participation.event_id) == event.id, col(Participation.person_id) == person.id
+        )
+    )
+    if existing is not None and existing.state != ParticipationState.rejected:
+        return existing
+    inbox = organiser_inbox(session, event)
+    if inbox is None:
+        raise Forbidden("the organiser of this event cannot be reached")
+    activity = publish(
+        session,
+        node,
+        verb="Join",
+        actor=person.ap_id,
+        object_type="event",
+        object_id=event.id,
+        object_url=event.ap_id,
+        inboxes=[inbox],
+        public=False,
+    )
+    if existing is None:
+        existing = Participation(event_id=event.id, person_id=person.id)
+        session.add(existing)
+    existing.state = ParticipationState.pending
+    existing.activity_id = activity.ap_id
+    existing.updated = utcnow()
+    session.flush()
+    return existing
+
+
+def leave_remote_event(
+    session: Session, node: NodeContext, person: Person, event: Event
+) -> None:
+    """Withdraw from a remote event: the organiser receives ``Leave``."""
+    existing = session.scalar(
+        select(Participation).where(
+            col(Participation.event_id) == event.id, col(Participation.person_id) == person.id
+        )
+    )
+    if existing is not None:
+        session.delete(existing)
+    inbox = organiser_inbox(session, event)
+    if inbox is not None:
+        publish(
+            session,
+            node,
+            verb="Leave",
+            actor=person.ap_id,
+            object_type="event",
+            object_id=event.id,
+            object_url=event.ap_id,
+            inboxes=[inbox],
+            public=False,
+        )
+
+
+def answer_remote_join(
+    session: Session, person: Person, event: Event, *, accepted: bool
+) -> Participation | None:
+    """The remote organiser answered our ``Join``."""
+    participation = session.scalar(
+        select(Participation).where(
+            col(Participation.event_id) == event.id, col(Participation.person_id) == person.id
+        )
+    )
+    if participation is None:
+        return None
+    participation.state = ParticipationState.going if accepted else ParticipationState.rejected
+    participation.updated = utcnow()
+    return participation
