@@ -399,6 +399,8 @@ class InboxItem(SQLModel, table=True):
     type: str = Field(max_length=32)
     object_type: str | None = Field(default=None, max_length=32)
     payload: dict[str, Any] = Field(default_factory=dict, sa_type=JSON, nullable=False)
+    #: SHA-256 of the signature it came with: the same signature again is a replay
+    signature: str | None = Field(default=None, max_length=64)
     #: ``pending``, ``done``, ``ignored`` (no handler or nothing to do), ``failed``
     state: str = Field(default="pending", max_length=16)
     note: str | None = None

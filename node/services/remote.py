@@ -186,9 +186,9 @@ def upsert_event(
             setattr(event, name, value)
     session.flush()
     session.execute(delete(EventOrganiser).where(col(EventOrganiser.event_id) == event.id))
-    for position, organiser in enumerate(dict.fromkeys(organisers)):
+    for position, organiser_id in enumerate(dict.fromkeys(o.id for o in organisers)):
         session.add(
-            EventOrganiser(event_id=event.id, organisation_id=organiser.id, position=position)
+            EventOrganiser(event_id=event.id, organisation_id=organiser_id, position=position)
         )
     set_labels(session, "event", event.id, event.themes, event.tags)
     index(session, "event", event.id)

@@ -58,6 +58,7 @@ def upgrade() -> None:
     sa.Column('type', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
     sa.Column('object_type', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
     sa.Column('payload', sa.JSON(), nullable=False),
+    sa.Column('signature', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
     sa.Column('state', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
     sa.Column('note', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
     sa.Column('received', node.dbtypes.UTCDateTime(timezone=True), nullable=False),

@@ -1,0 +1,118 @@
+"""Node-to-node relations: follow a peer node, list peers, block, allow.
+
+Nodes follow each other through their instance actors (``Application``, Mobilizon's
+relay model): once a peer accepts, it delivers us every public activity and we page its
+outbox to catch up (``federation/sync.py``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+from sqlalchemy.orm import Session
+from sqlmodel import col, select
+
+from federation.handlers.follows import send
+from federation.policy import domain_of, federates_with, peer, set_policy
+from federation.service import Federation, Refused
+from node.dbtypes import utcnow
+from node.models import Follower, Peer
+
+ACTOR_LINK = "https://www.w3.org/ns/activitystreams#Application"
+
+
+class PeerError(Exception):
+    """The peer could not be resolved or followed (message for the operator)."""
+
+
+def resolve(federation: Federation, target: str) -> str:
+    """The actor URL of a handle (``relay@host``), an actor URL or a node's base URL."""
+    target = target.strip()
+    if "://" not in target:
+        name, _, host = target.lstrip("@").rpartition("@")
+        if not name or not host:
+            raise PeerError(f"{target!r} is neither a URL nor a handle like relay@host")
+        scheme = "https"
+        if federation.settings.federation_allow_private:  # tests and closed networks
+            scheme = urlsplit(federation.urls.base).scheme
+        finger = federation.fetch_any(
+            f"{scheme}://{host}/.well-known/webfinger?resource=acct:{name}@{host}"
+        )
+        for link in finger.get("links", []):
+            if isinstance(link, dict) and link.get("rel") == "self" and link.get("href"):
+                return str(link["href"])
+        raise PeerError(f"{target}: WebFinger names no actor")
+    parts = urlsplit(target)
+    if parts.path in ("", "/"):
+        base = f"{parts.scheme}://{parts.netloc}"
+        links = federation.fetch_any(f"{base}/.well-known/nodeinfo").get("links", [])
+        for link in links:
+            if isinstance(link, dict) and link.get("rel") == ACTOR_LINK and link.get("href"):
+                return str(link["href"])
+        raise PeerError(f"{base} does not name its instance actor (FEP-2677)")
+    return target
+
+
+def follow(federation: Federation, target: str) -> Peer:
+    """Send our node's Follow to a peer node's actor; pending until it accepts."""
+    actor_url = resolve(federation, target)
+    domain = domain_of(actor_url)
+    with federation.runtime.transaction() as session:
+        if not federates_with(session, federation.settings, domain):
+            raise PeerError(f"{domain} is blocked or not on the allow-list")
+    try:
+        actor = federation.actor(actor_url, refresh=True)
+    except Refused as error:
+        raise PeerError(str(error)) from error
+    with federation.runtime.transaction() as session:
+        row = peer(session, domain)
+        row.actor = actor.ap_id
+        row.inbox = actor.shared_inbox or actor.inbox
+        row.outbox = actor.outbox
+        row.following = "pending" if row.following != "accepted" else row.following
+        row.updated = utcnow()
+        record = send(
+            session,
+            federation,
+            verb="Follow",
+            actor=federation.urls.node_actor,
+            obj=actor.ap_id,
+            to=actor.ap_id,
+            inbox=actor.inbox,
+            object_type="peer",
+            object_url=actor.ap_id,
+        )
+        row.follow_id = record.ap_id
+        return row
+
+
+def listing(session: Session) -> list[dict[str, Any]]:
+    rows = session.scalars(select(Peer).order_by(col(Peer.domain)))
+    followers = {
+        domain_of(f)
+        for f in session.scalars(select(col(Follower.follower)))
+    }
+    return [
+        {
+            "domain": p.domain,
+            "policy": p.policy,
+            "following": p.following,
+            "follows_us": p.domain in followers,
+            "unavailable": p.unavailable_since is not None,
+            "synced_at": p.synced_at.isoformat() if p.synced_at else "",
+        }
+        for p in rows
+    ]
+
+
+def block(session: Session, domain: str) -> Peer:
+    return set_policy(session, domain.lower(), "blocked")
+
+
+def unblock(session: Session, domain: str) -> Peer:
+    return set_policy(session, domain.lower(), "none")
+
+
+def allow(session: Session, domain: str) -> Peer:
+    return set_policy(session, domain.lower(), "allowed")

@@ -1,0 +1,82 @@
+"""How federation joins a node (entry point ``maillon.plugins``: see node/plugins.py)."""
+
+from __future__ import annotations
+
+import argparse
+
+from federation import discovery, peers, routes
+from federation.delivery import Deliverer
+from federation.handlers import follows, objects, participation  # noqa: F401 - registers
+from federation.negotiation import ActivityPubNegotiation
+from federation.process import InboxProcessor
+from federation.service import Federation, Unreachable
+from federation.sync import Sync
+from node.cli import runtime_command
+from node.runtime import Runtime
+
+
+def register(runtime: Runtime) -> None:
+    """The federation service, the ``deliver``/``inbox``/``sync`` jobs, the routes."""
+    federation = Federation(runtime)
+    runtime.extensions["federation"] = federation
+    runtime.closers.append(federation.close)
+    runtime.registry.register("deliver", Deliverer(federation))
+    runtime.registry.register("inbox", InboxProcessor(federation))
+    runtime.registry.register("sync", Sync(federation))
+    runtime.pages.extend([discovery.router, routes.router])
+    runtime.middleware.append((ActivityPubNegotiation, {}))
+
+
+def add_commands(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    parser = commands.add_parser(
+        "peers",
+        help="federate with other nodes: follow, list, block, unblock, allow",
+        description="Manage the nodes this one federates with.",
+    )
+    actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
+    follow = actions.add_parser(
+        "follow", help="follow a node (its URL, its actor URL or relay@host)"
+    )
+    follow.add_argument("target")
+    follow.set_defaults(command=runtime_command(_follow))
+    listed = actions.add_parser("list", help="list known peers and their state")
+    listed.set_defaults(command=runtime_command(_list))
+    for name, text in (
+        ("block", "refuse everything from a domain and send it nothing"),
+        ("unblock", "lift a block (the domain returns to the default policy)"),
+        ("allow", "allow a domain (needed in MAILLON_FEDERATION=allowlist mode)"),
+    ):
+        action = actions.add_parser(name, help=text)
+        action.add_argument("domain")
+        action.set_defaults(command=runtime_command(_policy), policy_action=name)
+
+
+def _follow(args: argparse.Namespace, runtime: Runtime) -> int:
+    federation: Federation = runtime.extensions["federation"]
+    try:
+        peer = peers.follow(federation, args.target)
+    except (peers.PeerError, Unreachable) as error:
+        print(f"maillon: {error}")
+        return 1
+    print(f"following {peer.domain}: {peer.following} (the Follow is being delivered)")
+    return 0
+
+
+def _list(args: argparse.Namespace, runtime: Runtime) -> int:
+    with runtime.transaction() as session:
+        rows = peers.listing(session)
+    print(f"{'domain':<32} {'policy':<8} {'following':<10} follows us  unavailable")
+    for row in rows:
+        print(
+            f"{row['domain']:<32} {row['policy']:<8} {row['following']:<10} "
+            f"{'yes' if row['follows_us'] else 'no':<11} {'yes' if row['unavailable'] else 'no'}"
+        )
+    return 0
+
+
+def _policy(args: argparse.Namespace, runtime: Runtime) -> int:
+    action = {"block": peers.block, "unblock": peers.unblock, "allow": peers.allow}
+    with runtime.transaction() as session:
+        peer = action[args.policy_action](session, args.domain)
+        print(f"{peer.domain}: {peer.policy}")
+    return 0

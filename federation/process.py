@@ -1,0 +1,118 @@
+"""Handling received activities, from the ``inbox`` jobs.
+
+Each stored :class:`~node.models.InboxItem` is dispatched by ``(activity type, object
+type)`` to a handler named ``verb_object`` (``federation/handlers/``). A handler first
+fetches what it needs from the network (actors, announced objects), then applies the
+change in one short transaction through the node's services. Unknown pairs, and
+activities a rule refuses (the origin rule, stale updates), are recorded as ``ignored``
+with the reason; a peer that cannot be reached makes the job retry later.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from federation.convert import ParseError, object_type
+from federation.policy import domain_of
+from federation.service import Federation, Refused, Unreachable
+from node.dbtypes import utcnow
+from node.jobs import ClaimedJob, PermanentFailure, RetryLater
+from node.models import InboxItem
+from node.runtime import Runtime
+
+
+class Ignored(Exception):
+    """The activity is understood but changes nothing (the reason is recorded)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Incoming:
+    federation: Federation
+    activity: dict[str, Any]
+    actor: str
+    #: the domain the activity came from (signed for, or the outbox it was read from)
+    domain: str
+
+    @property
+    def runtime(self) -> Runtime:
+        return self.federation.runtime
+
+    @property
+    def object(self) -> Any:
+        return self.activity.get("object")
+
+
+Handler = Callable[[Incoming], str | None]
+HANDLERS: dict[tuple[str, str | None], Handler] = {}
+
+
+def handles(verb: str, *object_types: str | None) -> Callable[[Handler], Handler]:
+    """Register a handler for ``verb`` with each object type (``None``: any/unknown)."""
+
+    def add(handler: Handler) -> Handler:
+        for kind in object_types or (None,):
+            HANDLERS[(verb, kind)] = handler
+        return handler
+
+    return add
+
+
+def handler_for(activity: dict[str, Any]) -> Handler | None:
+    verb = str(activity.get("type", ""))
+    try:
+        kind = object_type(activity.get("object"))
+    except ParseError:
+        kind = None
+    return HANDLERS.get((verb, kind)) or HANDLERS.get((verb, None))
+
+
+def apply(federation: Federation, activity: dict[str, Any], domain: str) -> tuple[str, str]:
+    """Run the handler of one activity: ``(state, note)``; raises Unreachable/Refused."""
+    handler = handler_for(activity)
+    if handler is None:
+        return "ignored", f"no handler for {activity.get('type')}"
+    actor = activity.get("actor")
+    actor_id = actor if isinstance(actor, str) else str((actor or {}).get("id", ""))
+    try:
+        note = handler(Incoming(federation, activity, actor_id, domain))
+    except Ignored as reason:
+        return "ignored", str(reason)
+    except ParseError as error:
+        return "ignored", f"unreadable: {error}"
+    return "done", note or ""
+
+
+class InboxProcessor:
+    """The ``inbox`` job handler."""
+
+    def __init__(self, federation: Federation) -> None:
+        self.federation = federation
+
+    def __call__(self, job: ClaimedJob) -> None:
+        runtime = self.federation.runtime
+        with runtime.transaction() as session:
+            item = session.get(InboxItem, job.payload["item"])
+            if item is None:
+                raise PermanentFailure("the inbox item is gone")
+            if item.state != "pending":
+                return
+            activity, domain = dict(item.payload), item.domain
+        try:
+            state, note = apply(self.federation, activity, domain)
+        except Unreachable as error:
+            raise RetryLater(60.0 * job.attempts, str(error)) from error
+        except Refused as error:
+            state, note = "ignored", f"refused domain {error}"
+        with runtime.transaction() as session:
+            item = session.get_one(InboxItem, job.payload["item"])
+            item.state = state
+            item.note = note[:2000] or None
+            item.processed_at = utcnow()
+
+
+def same_origin(ap_id: str, domain: str) -> None:
+    """The origin rule: only a host's actors create, update or delete its objects."""
+    if domain_of(ap_id) != domain:
+        raise Ignored(f"origin rule: {domain} may not change {ap_id}")
