@@ -66,7 +66,7 @@ def _receive(request: Request, body: bytes) -> Response:
     try:
         verified = verify_request(
             request.method,
-            str(request.url),
+            public_target(runtime, request),
             request.headers,
             body,
             federation.public_key,
@@ -83,6 +83,7 @@ def _receive(request: Request, body: bytes) -> Response:
         inner_type = object_type(activity.get("object"))
     except ParseError:
         inner_type = None
+    activity_id = delivery_key(activity, activity_id)
     signature = hashlib.sha256(
         (request.headers.get("signature") or request.headers.get("signature-input") or "")
         .encode()
@@ -112,6 +113,25 @@ def _receive(request: Request, body: bytes) -> Response:
         _revive(session, domain_of(actor))
         enqueue(session, "inbox", {"item": item.id}, max_attempts=INBOX_MAX_ATTEMPTS)
     return Response(status_code=202)
+
+
+def delivery_key(activity: dict[str, Any], activity_id: str) -> str:
+    """What makes a delivery "the same activity": its id, and the version of an embedded
+    object (Mobilizon gives an event's Create and every Update one id, ``<event>/activity``)."""
+    inner = activity.get("object")
+    updated = inner.get("updated") if isinstance(inner, dict) else None
+    if not isinstance(updated, str) or not updated:
+        return activity_id
+    return f"{activity_id}#at={updated[:40]}"[:500]
+
+
+def public_target(runtime: Runtime, request: Request) -> str:
+    """The URL the peer addressed: our public base (a TLS proxy may stand in front) with
+    the raw path and query as received."""
+    path = request.scope.get("raw_path") or request.url.path.encode()
+    query = request.scope.get("query_string", b"")
+    target = runtime.urls.base + path.decode("latin-1")
+    return f"{target}?{query.decode('latin-1')}" if query else target
 
 
 def _signer_domain(request: Request) -> str | None:

@@ -11,7 +11,8 @@ signed at send time. Inbound (:func:`verify_request`): draft-cavage (``rsa-sha25
   without a body (GET);
 - a request with a body (or any POST/PUT/PATCH) has its digest signed (``digest`` /
   ``content-digest``) and the digest matches the body;
-- the signature is tried against the URL with its query, then without it;
+- the signature is tried against the URL with its query, then without it; with RFC
+  9421, the first four labels are tried in order and the first that passes wins;
 - on failure the key is fetched again once (``get_key(key_id, True)``) for rotations.
 
 Every refusal is a :class:`SignatureError` subclass; the inbox maps them all to 401.
@@ -96,6 +97,7 @@ GetKey = Callable[[str, bool], PublicKey | None]
 _DIGESTS = {"sha-256": "sha256", "sha-512": "sha512"}
 _SIGNER = "maillon.signer"
 _SIGNED = "maillon.signed"
+_MAX_LABELS = 4  # RFC 9421 signatures tried per request (each may fetch a key)
 
 
 @dataclass(frozen=True)
@@ -239,7 +241,7 @@ def _verify_rfc9421(
         request.field("signature-input") or "", request.field("signature")
     )
     first_error: SignatureError | None = None
-    for signature in signatures:
+    for signature in signatures[:_MAX_LABELS]:
         try:
             return _verify_one(request, signature, body, get_key, now, max_skew)
         except SignatureError as exc:

@@ -1,24 +1,16 @@
-"""All model ↔ ActivityStreams conversion (see ``docs`` in each module).
+"""All model ↔ ActivityStreams conversion; each module's docstring states its decisions.
 
 - :mod:`.vocab`: contexts, the theme ↔ category mapping, field limits, :func:`host_of`;
 - :mod:`.outgoing_event`, :mod:`.outgoing_actor`: our models → documents, built from
-  the shared pieces of :mod:`.documents` (context, places, hashtags, activities);
-- :mod:`.incoming_event`, :mod:`.incoming_actor`: peers' documents → plain data;
+  the shared pieces of :mod:`.outgoing_parts` (context, places, hashtags, activities);
+- :mod:`.incoming_event` (with :mod:`.incoming_place`), :mod:`.incoming_actor`: peers'
+  documents → plain frozen dataclasses;
 - :mod:`.values`: tolerant value readers and the activity envelope (``object_id``,
   ``unwrap_announce``, ``parse_tombstone``).
 """
 
 from __future__ import annotations
 
-from federation.convert.documents import (
-    activity,
-    context,
-    hashtags,
-    place_object,
-    tombstone,
-    update_id,
-    utc_iso,
-)
 from federation.convert.incoming_actor import RemoteActor, parse_actor
 from federation.convert.incoming_event import DEFAULT_TIMEZONE, RemoteEvent, parse_event
 from federation.convert.incoming_place import RemotePlace
@@ -30,6 +22,15 @@ from federation.convert.outgoing_actor import (
     person_actor,
 )
 from federation.convert.outgoing_event import event_object, summary_line
+from federation.convert.outgoing_parts import (
+    activity,
+    context,
+    hashtags,
+    place_object,
+    tombstone,
+    update_id,
+    utc_iso,
+)
 from federation.convert.values import (
     ParseError,
     object_id,

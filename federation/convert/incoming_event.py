@@ -53,7 +53,7 @@ from federation.convert.vocab import (
 )
 from node.models import EventStatus, JoinMode
 from node.schemas import FIRST_YEAR, LAST_YEAR
-from node.services.events import MAX_DURATION
+from node.services.events import EARLIEST, LATEST, MAX_DURATION
 from node.themes import THEMES, normalise_tags
 
 DEFAULT_TIMEZONE: Final = "Europe/Paris"
@@ -206,6 +206,8 @@ def _times(obj: dict[str, Any], default: str) -> tuple[str, datetime, datetime, 
     zone_name = _zone_name(obj.get("timezone")) or _zone_from_offset(start, default)
     zone = ZoneInfo(zone_name)
     starts_at = _utc(start, zone)
+    if not EARLIEST <= starts_at < LATEST:
+        raise ParseError(f"startTime out of range ({FIRST_YEAR}-{LAST_YEAR})")
     end = moment(obj.get("endTime"))
     ends_at = _utc(end, zone) if end is not None and _in_range(end) else None
     if ends_at is None or ends_at <= starts_at:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final, Literal
 
-from federation.convert.documents import context, hashtags, place_object, utc_iso
+from federation.convert.outgoing_parts import context, hashtags, place_object, utc_iso
 from federation.convert.values import text_to_html
 from federation.convert.vocab import base_of
 from node.models import Organisation, Person, Place, Project
@@ -133,8 +133,11 @@ def application_actor(
     public_key_pem: str,
     urls: ActorUrls,
     preferred_username: str = "relay",
+    url: str | None = None,
 ) -> dict[str, Any]:
-    """The node's instance actor (``relay@host``, as Mobilizon looks it up)."""
+    """The node's instance actor (``relay@host``, as Mobilizon looks it up); ``url`` (its
+    HTML page) defaults to the id without its last segment (``<base>/actor`` → ``<base>``).
+    """
     document = _actor(
         "Application",
         id,
@@ -147,7 +150,7 @@ def application_actor(
         manually_approves=False,
         published=None,
     )
-    document["url"] = base_of(id)
+    document["url"] = url or id.rsplit("/", 1)[0]
     return document
 
 

@@ -10,7 +10,8 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any, Final
 
-from federation.convert.documents import (
+from federation.convert.outgoing_actor import followers_of
+from federation.convert.outgoing_parts import (
     aware,
     context,
     hashtags,
@@ -19,7 +20,6 @@ from federation.convert.documents import (
     utc_iso,
     zone_of,
 )
-from federation.convert.outgoing_actor import followers_of
 from federation.convert.vocab import AS_PUBLIC, base_of, category_of
 from node.models import Event, EventStatus, Place
 

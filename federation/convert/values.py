@@ -204,7 +204,7 @@ def unwrap_announce(activity: Any) -> dict[str, Any] | str:
     if "Announce" not in type_names(activity):
         raise ParseError("not an Announce")
     inner: Any = activity
-    for _ in range(MAX_DEPTH):
+    for _ in range(MAX_DEPTH + 1):
         if not ({"Announce", "Create", "Update"} & set(type_names(inner))):
             break
         inner = first(inner.get("object"))

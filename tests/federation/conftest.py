@@ -29,7 +29,7 @@ from node.models import Job
 from node.runtime import Runtime, build_runtime, register_plugins
 from node.settings import Settings
 from tests.conftest import PG_URL, _pg_url
-from tests.federation.network import Network
+from tests.federation.network import Network, network
 
 HOSTS = ("lille.test", "roubaix.test", "tourcoing.test")
 PASSWORD = "correct horse"
@@ -195,7 +195,7 @@ def make_runtime(settings: Settings) -> Runtime:
 
 @pytest.fixture
 def nodes(node_database_urls: list[str], tmp_path: Path) -> Iterator[Nodes]:
-    with Network() as net:
+    with network() as net:
         runtimes = [
             make_runtime(node_settings(host, url, tmp_path))
             for host, url in zip(HOSTS, node_database_urls, strict=True)

@@ -23,11 +23,11 @@ class Network(httpx.BaseTransport):
         self._portal: BlockingPortal | None = None
         self._stack = contextlib.ExitStack()
 
-    def __enter__(self) -> Network:
+    # not __enter__/__exit__: httpx closes a client's transport when the client closes
+    def start(self) -> None:
         self._portal = self._stack.enter_context(start_blocking_portal())
-        return self
 
-    def __exit__(self, *exc: object) -> None:
+    def stop(self) -> None:
         self._stack.close()
 
     def add(self, host: str, app: Any) -> None:
@@ -38,7 +38,7 @@ class Network(httpx.BaseTransport):
         self.requests.append(request)
         if host in self.down or host not in self.apps:
             raise httpx.ConnectError(f"{host} is unreachable", request=request)
-        assert self._portal is not None, "use the network as a context manager"
+        assert self._portal is not None, "start the network first"
         body = request.read()
         forwarded = httpx.Request(
             request.method, request.url, headers=request.headers, content=body
@@ -56,5 +56,9 @@ class Network(httpx.BaseTransport):
 
 @contextlib.contextmanager
 def network() -> Iterator[Network]:
-    with Network() as net:
+    net = Network()
+    net.start()
+    try:
         yield net
+    finally:
+        net.stop()

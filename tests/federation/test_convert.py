@@ -307,6 +307,13 @@ def test_announce_of_an_id() -> None:
     assert unwrap_announce(load("announce_id_only.json")) == MZ_EVENT
 
 
+def test_announces_of_announces() -> None:
+    relayed = load("announce_create_event.json")
+    twice = {"type": "Announce", "object": {"type": "Announce", "object": relayed}}
+    inner = unwrap_announce(twice)  # four wrappers: Announce, Announce, Announce, Create
+    assert isinstance(inner, dict) and inner["id"] == MZ_EVENT
+
+
 def test_fep8a8e_hybrid_event() -> None:
     event = parse_event(load("fep8a8e_hybrid_event.json"))
     assert event.place is not None
@@ -661,6 +668,16 @@ def test_round_trip(changes: dict[str, Any], place: Place | None) -> None:
         assert (parsed.place.latitude, parsed.place.longitude) == (place.latitude, place.longitude)
 
 
+def test_urls_derive_from_the_id_under_a_path_prefix() -> None:
+    event = make_event(ap_id="https://h.example/lille/events/e1", online_url=None)
+    document = outgoing(
+        event, place=make_place(), organisers=["https://h.example/lille/organisations/o"]
+    )
+    assert document["tag"][0]["href"] == "https://h.example/lille/tags/velo-cargo"
+    assert document["location"]["id"].startswith("https://h.example/lille/events/e1#place-")
+    assert document["cc"] == ["https://h.example/lille/organisations/o/followers"]
+
+
 def test_a_moved_place_gets_a_new_id() -> None:
     before = outgoing(place=make_place())["location"]["id"]
     assert outgoing(place=make_place())["location"]["id"] == before
@@ -734,6 +751,13 @@ def test_person_and_application_actors() -> None:
     )
     assert (node["type"], node["preferredUsername"], node["url"]) == ("Application", "relay", BASE)
     assert node["publicKey"]["owner"] == f"{BASE}/actor"
+    prefixed = application_actor(
+        id="https://h.example/lille/actor",
+        name="Maillon",
+        public_key_pem=PEM,
+        urls=ActorUrls.under("https://h.example/lille/actor"),
+    )
+    assert prefixed["url"] == "https://h.example/lille"
 
 
 # --- tombstones and activities ----------------------------------------------------------

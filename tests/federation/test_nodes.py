@@ -35,7 +35,8 @@ def test_lille_follows_roubaix_and_sees_its_events_come_change_and_go(nodes: Nod
     assert found["hits"][0]["origin"] == "roubaix.test"
     assert found["hits"][0]["url"] == event["url"]
 
-    changed = roubaix.api("PATCH", f"/events/{event['id']}", token, json={"name": "Atelier vélo cargo"})
+    path = f"/events/{event['id']}"
+    changed = roubaix.api("PATCH", path, token, json={"name": "Atelier vélo cargo"})
     assert changed.status_code == 200, changed.text
     nodes.settle()
     assert [h["name"] for h in lille.search(q="cargo")["hits"]] == ["Atelier vélo cargo"]
@@ -86,7 +87,7 @@ def test_a_node_cannot_update_another_nodes_event(nodes: Nodes) -> None:
         copy = session.scalar(select(Event).where(col(Event.ap_id) == event["url"]))
         assert copy is not None and copy.name == "Disco soupe"
         item = session.scalar(
-            select(InboxItem).where(col(InboxItem.activity_id) == forged["id"])
+            select(InboxItem).where(col(InboxItem.activity_id).startswith(forged["id"]))
         )
         assert item is not None and item.state == "ignored"
         assert "origin rule" in (item.note or "")
