@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from sqlmodel import col, select
 
 from node.dbtypes import utcnow
-from node.errors import Forbidden
+from node.errors import Conflict, Forbidden
 from node.models import (
     Event,
     EventOrganiser,
@@ -284,6 +284,8 @@ def join_remote_event(
     )
     if existing is not None and existing.state != ParticipationState.rejected:
         return existing
+    if existing is not None:
+        raise Conflict("the organisers declined this registration")
     inbox = organiser_inbox(session, event)
     if inbox is None:
         raise Forbidden("the organiser of this event cannot be reached")

@@ -25,7 +25,7 @@ from federation.service import Federation
 from node.api.app import create_app
 from node.db import make_engine, migrate
 from node.dbtypes import utcnow
-from node.models import Job
+from node.models import InboxState, Job
 from node.runtime import Runtime, build_runtime, register_plugins
 from node.settings import Settings
 from tests.conftest import PG_URL, _pg_url
@@ -98,11 +98,15 @@ class Node:
 
     def make_due(self) -> None:
         """Bring every waiting retry forward to now (time passing, without waiting)."""
+        past = utcnow() - timedelta(seconds=1)
         with self.runtime.transaction() as session:
             session.execute(
-                update(Job)
-                .where(col(Job.state) == "pending")
-                .values(next_attempt_at=utcnow() - timedelta(seconds=1))
+                update(Job).where(col(Job.state) == "pending").values(next_attempt_at=past)
+            )
+            session.execute(
+                update(InboxState)
+                .where(col(InboxState.open_until).is_not(None))
+                .values(open_until=past)
             )
 
     def search(self, **params: Any) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -75,8 +75,14 @@ class FakePeer:
         } | extra
         return ap_id
 
-    def send(self, actor: str, url: str, activity: dict[str, Any]) -> httpx.Response:
-        auth = SignatureAuth(f"{actor}#main-key", self.key)
+    def send(
+        self, actor: str, url: str, activity: dict[str, Any], *, later: int = 0
+    ) -> httpx.Response:
+        """POST signed now (or ``later`` seconds from now: a retry's fresh signature)."""
+        auth = SignatureAuth(
+            f"{actor}#main-key", self.key,
+            clock=lambda: datetime.now(UTC) + timedelta(seconds=later),
+        )
         with httpx.Client(transport=self.network) as client:
             return client.post(url, content=json.dumps(activity).encode(), auth=auth,
                                headers={"Content-Type": "application/activity+json"})
