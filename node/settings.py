@@ -75,6 +75,19 @@ class Settings(BaseSettings):
         default="Europe/Paris", description="Default IANA time zone of the territory."
     )
     language: Literal["fr", "en"] = Field(default="fr", description="Default UI language.")
+    web_templates: str | None = Field(
+        default=None,
+        description="Directory overriding the web templates by file name (branding); its "
+        "`static/` folder is served first under `/static`.",
+    )
+    tile_url: str = Field(
+        default="https://tile.openstreetmap.org/{z}/{x}/{y}.png",
+        description="Map tile URL template (`{z}/{x}/{y}`) the web pages' maps load.",
+    )
+    tile_attribution: str = Field(
+        default="© OpenStreetMap contributors",
+        description="Attribution shown on the maps for the tile server.",
+    )
     federation: Literal["open", "allowlist"] = Field(
         default="open",
         description="`open`: federate with every node not blocked; `allowlist`: only with "

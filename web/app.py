@@ -1,0 +1,186 @@
+"""The web front of a node: templates, catalogues, assets and rendering, built once.
+
+One :class:`Web` per runtime (``runtime.extensions["web"]``), made by ``web.plugin``.
+The jinja environment is built on first use, so a node may set the template override
+directory (``runtime.extensions["web_templates"]``) after the plugins registered.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from jinja2 import Environment
+from sqlmodel import col, select
+
+from node.models import Territory
+from node.runtime import Runtime
+from node.themes import THEMES, theme_label
+from web import i18n
+from web.sessions import csrf_token, session_of
+from web.templating import make_environment
+
+STATIC_DIR = Path(__file__).parent / "static"
+#: the OpenStreetMap tile server, used unless the node configures its own
+DEFAULT_TILE_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+DEFAULT_TILE_ATTRIBUTION = "© OpenStreetMap contributors"
+TERRITORY_TTL = 60.0
+
+
+@dataclass(frozen=True, slots=True)
+class TerritoryView:
+    name: str
+    timezone: str
+    bbox: tuple[float, float, float, float] | None  # min lat, min lon, max lat, max lon
+
+
+class Web:
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+        self.translator = i18n.Translator(i18n.load_catalogues())
+        self._environment: Environment | None = None
+        self._lock = threading.Lock()
+        self._asset_versions: dict[str, str] = {}
+        self._territory: tuple[float, TerritoryView] | None = None
+
+    # --- configuration -------------------------------------------------------------
+
+    @property
+    def override_dir(self) -> Path | None:
+        """Templates (and ``static/``) that replace the shipped ones (node branding)."""
+        value = self.runtime.extensions.get("web_templates") or self.runtime.settings.web_templates
+        return Path(value) if value else None
+
+    @property
+    def tile_url(self) -> str:
+        return str(self.runtime.extensions.get("web_tile_url") or self.runtime.settings.tile_url)
+
+    @property
+    def secure_cookies(self) -> bool:
+        return self.runtime.settings.public_url.startswith("https://")
+
+    @property
+    def environment(self) -> Environment:
+        if self._environment is None:
+            with self._lock:
+                if self._environment is None:
+                    self._environment = make_environment(self.translator, self.override_dir)
+        return self._environment
+
+    # --- per request ---------------------------------------------------------------
+
+    def language(self, request: Request) -> str:
+        """The request's language (see :func:`web.i18n.negotiate`), computed once."""
+        found: str | None = getattr(request.state, "locale", None)
+        if found is None:
+            viewer = getattr(request.state, "viewer", None)
+            found = i18n.negotiate(
+                request.cookies.get(i18n.COOKIE),
+                viewer.locale if viewer is not None else None,
+                request.headers.get("accept-language", ""),
+                self.runtime.settings.language,
+            )
+            request.state.locale = found
+        return found
+
+    def gettext(self, request: Request, message: str, **variables: Any) -> str:
+        return self.translator.gettext(self.language(request), message, **variables)
+
+    def translate(self, request: Request) -> Callable[..., str]:
+        """``gettext`` in the request's language (for form errors)."""
+        return partial(self.translator.gettext, self.language(request))
+
+    def territory(self) -> TerritoryView:
+        now = time.monotonic()
+        if self._territory is None or now - self._territory[0] > TERRITORY_TTL:
+            with self.runtime.transaction() as session:
+                found = session.scalars(select(Territory).order_by(col(Territory.created))).first()
+            if found is None:
+                view = TerritoryView("Maillon", self.runtime.settings.timezone, None)
+            else:
+                corners = (found.min_lat, found.min_lon, found.max_lat, found.max_lon)
+                bbox = None
+                if None not in corners:
+                    bbox = (
+                        found.min_lat or 0.0,
+                        found.min_lon or 0.0,
+                        found.max_lat or 0.0,
+                        found.max_lon or 0.0,
+                    )
+                view = TerritoryView(found.name, found.timezone, bbox)
+            self._territory = (now, view)
+        return self._territory[1]
+
+    def forget_territory(self) -> None:
+        self._territory = None
+
+    def asset(self, path: str) -> str:
+        """The URL of a static file, with a content hash so that browsers cache it long."""
+        version = self._asset_versions.get(path)
+        if version is None:
+            file = self._static_file(path)
+            version = hashlib.sha256(file.read_bytes()).hexdigest()[:10] if file else "0"
+            self._asset_versions[path] = version
+        return f"/static/{path}?v={version}"
+
+    def _static_file(self, path: str) -> Path | None:
+        roots = [STATIC_DIR]
+        if self.override_dir is not None:
+            roots.insert(0, self.override_dir / "static")
+        for root in roots:
+            candidate = (root / path).resolve()
+            if candidate.is_file() and candidate.is_relative_to(root.resolve()):
+                return candidate
+        return None
+
+    def context(self, request: Request) -> dict[str, Any]:
+        """What every page's layout needs."""
+        language = self.language(request)
+        return {
+            "request": request,
+            "locale": language,
+            "languages": [(code, i18n.NAMES[code]) for code in i18n.LANGUAGES],
+            "viewer": getattr(request.state, "viewer", None),
+            "csrf_token": csrf_token(request),
+            "flash": session_of(request).pop("flash", None),
+            "territory": self.territory(),
+            "asset": self.asset,
+            "themes": [(key, theme_label(key, language)) for key in THEMES],
+            "current_path": _current_path(request),
+            "tile_url": self.tile_url,
+            "tile_attribution": DEFAULT_TILE_ATTRIBUTION,
+        }
+
+    def render(
+        self,
+        request: Request,
+        template: str,
+        values: dict[str, Any] | None = None,
+        *,
+        status: int = 200,
+        headers: dict[str, str] | None = None,
+    ) -> HTMLResponse:
+        context = self.context(request)
+        context.update(values or {})
+        html = self.environment.get_template(template).render(context)
+        response = HTMLResponse(html, status_code=status, headers=headers)
+        response.headers.setdefault("Content-Language", context["locale"])
+        return response
+
+
+def flash(request: Request, message: str) -> None:
+    """A one-line notice shown on the next page (after a redirect)."""
+    session_of(request)["flash"] = message
+
+
+def _current_path(request: Request) -> str:
+    query = request.url.query
+    return request.url.path + (f"?{query}" if query else "")
