@@ -49,6 +49,32 @@ def add_commands(commands: argparse._SubParsersAction) -> None:  # type: ignore[
         action = actions.add_parser(name, help=text)
         action.add_argument("domain")
         action.set_defaults(command=runtime_command(_policy), policy_action=name)
+    add_key_commands(commands)
+
+
+def add_key_commands(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    parser = commands.add_parser(
+        "keys",
+        help="actors' signing keys: rotate",
+        description="Manage the signing keys of this node's actors.",
+    )
+    actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
+    rotate = actions.add_parser(
+        "rotate", help="give an actor (its URL) a new key pair and send an Update of it"
+    )
+    rotate.add_argument("actor")
+    rotate.set_defaults(command=runtime_command(_rotate))
+
+
+def _rotate(args: argparse.Namespace, runtime: Runtime) -> int:
+    federation: Federation = runtime.extensions["federation"]
+    try:
+        peers.rotate_key(federation, args.actor)
+    except peers.PeerError as error:
+        print(f"maillon: {error}")
+        return 1
+    print(f"new key for {args.actor}; its followers receive an Update")
+    return 0
 
 
 def _follow(args: argparse.Namespace, runtime: Runtime) -> int:

@@ -114,3 +114,19 @@ def test_a_blocked_domain_is_refused_and_nothing_is_stored(nodes: Nodes) -> None
     with lille.runtime.transaction() as session:
         assert session.scalar(select(InboxItem)) is None
         assert session.scalar(select(Organisation)) is None
+
+
+def test_a_rotated_key_still_verifies_at_the_peer(nodes: Nodes) -> None:
+    """Roubaix caches the organisation's key; after rotation a delivery signed with the
+    new key fails once, Roubaix re-fetches the actor and accepts it."""
+    lille, roubaix = nodes.lille, nodes.roubaix
+    follow(nodes, "roubaix.test", "lille.test")
+    token, _ = lille.account()
+    org = lille.organisation(token, name="Les Sheds")
+    lille.event(token, org["id"], name="Portes ouvertes")
+    nodes.settle()
+    peers.rotate_key(lille.federation, org["url"])
+    lille.event(token, org["id"], name="Atelier compost")
+    nodes.settle()
+    names = {h["name"] for h in roubaix.search(q="portes compost", limit=10)["hits"]}
+    assert len(roubaix.search(q="compost")["hits"]) == 1, names
