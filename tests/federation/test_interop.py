@@ -10,7 +10,9 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import col, select
 
-from node.models import Event, Follower, Place
+from federation import peers
+from federation.policy import federates_with
+from node.models import Event, Follower, Place, Report
 from tests.federation.conftest import Nodes
 from tests.federation.peer import FakePeer
 
@@ -125,3 +127,45 @@ def test_a_mobilizon_online_event_keeps_its_link(nodes: Nodes) -> None:
     activity = _local("mobilizon_online_event.json", "mobilizon.example", "mobilizon.test")
     event = _import(nodes, mobilizon, activity)
     assert event.online_url and event.online_url.startswith("http")
+
+
+def test_a_relay_announce_is_fetched_from_the_origin(nodes: Nodes) -> None:
+    lille, roubaix = nodes.lille, nodes.roubaix
+    token, _ = roubaix.account()
+    org = roubaix.organisation(token, name="Vélo Roubaix")
+    event = roubaix.event(token, org["id"], name="Bourse aux vélos")
+    relay = FakePeer("relay.test", nodes.network)
+    actor = relay.actor("/actor", kind="Application", username="relay")
+    announce = {"id": f"{actor}/announces/1", "type": "Announce", "actor": actor,
+                "object": event["url"]}
+    assert relay.send(actor, "http://lille.test/inbox", announce).status_code == 202
+    nodes.settle()
+    [hit] = lille.search(q="bourse")["hits"]
+    assert hit["origin"] == "roubaix.test" and hit["url"] == event["url"]
+
+
+def test_a_flag_reaches_the_moderators(nodes: Nodes) -> None:
+    mastodon = FakePeer("mastodon.test", nodes.network)
+    alice = mastodon.actor("/users/alice", username="alice")
+    token, _ = nodes.lille.account()
+    org = nodes.lille.organisation(token)
+    flag = {"id": f"{alice}#flags/1", "type": "Flag", "actor": alice,
+            "object": [org["url"]], "content": "spam"}
+    assert mastodon.send(alice, "http://lille.test/inbox", flag).status_code == 202
+    nodes.settle()
+    with nodes.lille.runtime.transaction() as session:
+        [report] = session.scalars(select(Report)).all()
+        assert (report.targets, report.content, report.domain) == (
+            [org["url"]], "spam", "mastodon.test")
+
+
+def test_allowlist_mode_refuses_domains_not_allowed(nodes: Nodes) -> None:
+    lille = nodes.lille
+    strict = lille.runtime.settings.model_copy(update={"federation": "allowlist"})
+    with lille.runtime.transaction() as session:
+        assert federates_with(session, lille.runtime.settings, "roubaix.test")
+        assert not federates_with(session, strict, "roubaix.test")
+        peers.allow(session, "roubaix.test")
+        assert federates_with(session, strict, "roubaix.test")
+        peers.block(session, "roubaix.test")
+        assert not federates_with(session, lille.runtime.settings, "roubaix.test")
