@@ -69,7 +69,10 @@ def ensure(session: Session, actor: str, secret: str) -> ActorKey:
 
 
 def signing_key(session: Session, actor: str, secret: str) -> SigningKey:
-    row = ensure(session, actor, secret)
+    return load(ensure(session, actor, secret), secret)
+
+
+def load(row: ActorKey, secret: str) -> SigningKey:
     return SigningKey(
         key_id=row.key_id,
         private_key=load_private_key(decrypt_private_key(row.private_pem, secret)),

@@ -23,6 +23,8 @@ from node.dbtypes import utcnow
 from node.models import RemoteActor
 from node.runtime import Runtime
 
+SIGNER_CACHE = 10_000
+
 
 class Unreachable(Exception):
     """A peer could not be fetched (network, status, refused address): retry later."""
@@ -41,6 +43,7 @@ class Federation:
         self._client: httpx.Client | None = None
         self._lock = threading.Lock()
         self._node_signer: SignatureAuth | None = None
+        self._signers: dict[str, tuple[str, SignatureAuth]] = {}
 
     # --- HTTP -------------------------------------------------------------------------
 
@@ -63,8 +66,19 @@ class Federation:
         self.use_transport(None)
 
     def signer(self, session: Session, actor: str) -> SignatureAuth:
-        key = keys.signing_key(session, actor, self.settings.secret_key)
-        return SignatureAuth(key.key_id, key.private_key)
+        """The actor's signer; the decrypted key is kept per key row (a rotation makes a
+        new row), so deliveries do not decrypt and parse a PEM each time."""
+        row = keys.ensure(session, actor, self.settings.secret_key)
+        cached = self._signers.get(actor)
+        if cached is not None and cached[0] == row.id:
+            return cached[1]
+        key = keys.load(row, self.settings.secret_key)
+        auth = SignatureAuth(key.key_id, key.private_key)
+        with self._lock:
+            if len(self._signers) > SIGNER_CACHE:
+                self._signers.clear()
+            self._signers[actor] = (row.id, auth)
+        return auth
 
     def node_signer(self) -> SignatureAuth:
         """The node actor's signer, kept in memory once loaded (it signs every fetch)."""
