@@ -2,7 +2,8 @@
 
 One :class:`Web` per runtime (``runtime.extensions["web"]``), made by ``web.plugin``.
 The jinja environment is built on first use, so a node may set the template override
-directory (``runtime.extensions["web_templates"]``) after the plugins registered.
+directory (``MAILLON_WEB_TEMPLATES``, or ``runtime.extensions["web_templates"]`` set
+after the plugins registered, as tests do).
 """
 
 from __future__ import annotations
@@ -29,9 +30,6 @@ from web.sessions import csrf_token, session_of
 from web.templating import make_environment
 
 STATIC_DIR = Path(__file__).parent / "static"
-#: the OpenStreetMap tile server, used unless the node configures its own
-DEFAULT_TILE_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
-DEFAULT_TILE_ATTRIBUTION = "© OpenStreetMap contributors"
 TERRITORY_TTL = 60.0
 
 
@@ -156,7 +154,7 @@ class Web:
             "themes": [(key, theme_label(key, language)) for key in THEMES],
             "current_path": _current_path(request),
             "tile_url": self.tile_url,
-            "tile_attribution": DEFAULT_TILE_ATTRIBUTION,
+            "tile_attribution": self.runtime.settings.tile_attribution,
         }
 
     def render(

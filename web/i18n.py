@@ -19,8 +19,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from babel import Locale
-from babel.dates import format_date, format_datetime, format_time, get_timezone_location
+from babel.dates import format_date, format_skeleton, format_time
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
@@ -136,11 +135,11 @@ def _zone(timezone: str | None) -> ZoneInfo | None:
     return ZoneInfo(timezone) if timezone else None
 
 
-def format_moment(
-    moment: datetime, language: str, timezone: str | None = None, style: str = "medium"
-) -> str:
-    """A date and time in the language, read in ``timezone`` (the event's)."""
-    return format_datetime(moment, style, tzinfo=_zone(timezone), locale=language)
+def format_moment(moment: datetime, language: str, timezone: str | None = None) -> str:
+    """``jeu. 16 mai 2030, 14:00`` / ``Thu, May 16, 2030, 2:00 PM``, in ``timezone``."""
+    zone = _zone(timezone)
+    day = format_skeleton("yMMMEd", moment, tzinfo=zone, locale=language)
+    return f"{day}, {format_time(moment, 'short', tzinfo=zone, locale=language)}"
 
 
 def format_day(
@@ -167,12 +166,4 @@ def format_span(start: datetime, end: datetime, language: str, timezone: str) ->
             f"{format_day(first, language)}, {format_clock(first, language)}"
             f" – {format_clock(last, language)}"
         )
-    return f"{format_moment(first, language)} – {format_moment(last, language)}"
-
-
-def zone_name(timezone: str, language: str) -> str:
-    """A time zone's exemplar city in the language (``Paris``), else its id."""
-    try:
-        return str(get_timezone_location(ZoneInfo(timezone), locale=Locale.parse(language)))
-    except (LookupError, ValueError):
-        return timezone
+    return f"{format_moment(first, language, timezone)} – {format_moment(last, language, timezone)}"

@@ -9,6 +9,7 @@ from fastapi import APIRouter
 
 from web.pages import (
     accounts,
+    admin,
     event_form,
     events,
     members,
@@ -22,6 +23,7 @@ from web.pages import (
 ROUTERS: tuple[APIRouter, ...] = (
     site.router,
     accounts.router,
+    admin.router,
     search.router,
     publish.router,
     event_form.router,
