@@ -11,9 +11,9 @@ from sqlmodel import col
 
 from federation import peers
 from node.models import Peer, Person, Report
+from node.services.moderation import require_node_admin, resolve_report
 from web.app import flash
 from web.forms import see_other
-from web.moderation import require_node_admin, resolve_report
 from web.pages.common import Form, check_id, page_router, signed_in, web_of
 from web.views import path_of
 

@@ -1,13 +1,12 @@
-"""Moderation writes the admin pages need and no node service offers yet.
+"""Moderation: the node's administrators handle reports (local or ActivityPub ``Flag``).
 
-TEMPORARY (asked of the lead in /tmp/web-needs.txt): resolving a report belongs in a
-node service (``node/services/moderation.py``) so that the API and the CLI share it.
-It is kept here, small and alone, until then.
+Shared by the admin pages, the API and the CLI, so the rules live once.
 """
 
 from __future__ import annotations
 
 from sqlalchemy.orm import Session
+from sqlmodel import col, select
 
 from node.dbtypes import utcnow
 from node.errors import Forbidden, NotFound
@@ -30,3 +29,16 @@ def resolve_report(session: Session, actor: Person, report_id: str) -> Report:
         report.resolved_at = utcnow()
         report.resolved_by = actor.id
     return report
+
+
+def open_reports(session: Session, actor: Person, limit: int = 200) -> list[Report]:
+    """The reports waiting for a decision, oldest first."""
+    require_node_admin(actor)
+    return list(
+        session.scalars(
+            select(Report)
+            .where(col(Report.state) == "open")
+            .order_by(col(Report.created))
+            .limit(limit)
+        )
+    )
