@@ -34,17 +34,14 @@ import os
 import platform
 import random
 import shutil
-import socket
 import sqlite3
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-import urllib.error
-import urllib.request
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -56,7 +53,8 @@ _BENCH = Path(__file__).resolve().parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _BENCH]
 sys.path.insert(0, str(_BENCH.parent))
 
-HOST = "127.0.0.1"  # the load only ever goes to loopback
+from bench.common import HOST, get_json, pin_to, serve_process  # noqa: E402
+
 PUBLIC_URL = "http://bench.maillon.test"
 API = "/api/v1"
 TIMEZONE = "Europe/Paris"
@@ -84,7 +82,6 @@ KINDS = ("association", "cooperative", "social-enterprise", "public-body", "info
 MAX_DURATION_S = 60.0
 MAX_CONNECTIONS = 256
 MAX_EVENTS = 200_000
-SERVER_START_TIMEOUT_S = 60.0
 TARGET = 0.25  # issue 2: the event endpoint at >= 0.25 of the floor on one worker
 
 
@@ -608,12 +605,6 @@ def python_load_main(
     print("BENCH " + json.dumps(figures), flush=True)
 
 
-def pin_to(cpu: int | None) -> Callable[[], None] | None:
-    if cpu is None:
-        return None
-    return lambda: os.sched_setaffinity(0, {cpu})
-
-
 def cpu_seconds(pid: int) -> float:
     """User + system CPU time of a process (all its threads), from /proc."""
     try:
@@ -715,68 +706,11 @@ class LoadGenerator:
 # --- orchestration -------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((HOST, 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def get_json(port: int, path: str) -> Any:
-    with urllib.request.urlopen(f"http://{HOST}:{port}{path}", timeout=10) as response:
-        return json.load(response)
-
-
-@contextlib.contextmanager
-def server(name: str, db: Path, workdir: Path, cpu: int | None) -> Iterator[tuple[int, int]]:
+def server(
+    name: str, db: Path, workdir: Path, cpu: int | None
+) -> contextlib.AbstractContextManager[tuple[int, int]]:
     """Run ``serve --app name`` in a child process; yields (port, pid); always stops it."""
-    port = free_port()
-    log = (workdir / f"{name}.log").open("w")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MAILLON_")}
-    root = str(Path(__file__).resolve().parent.parent)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [root, env.get("PYTHONPATH")]))
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            str(Path(__file__).resolve()),
-            "serve",
-            "--app",
-            name,
-            "--db",
-            str(db),
-            "--port",
-            str(port),
-        ],
-        cwd=workdir,  # no maillon.toml here
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        preexec_fn=pin_to(cpu),
-    )
-    try:
-        deadline = time.monotonic() + SERVER_START_TIMEOUT_S
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(
-                    f"{name} server exited ({process.returncode}):\n"
-                    + (workdir / f"{name}.log").read_text()[-3000:]
-                )
-            try:
-                get_json(port, "/healthz")
-                break
-            except (OSError, urllib.error.URLError):
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"{name} server did not start in time") from None
-                time.sleep(0.1)
-        yield port, process.pid
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=15)
-        log.close()
+    return serve_process(Path(__file__).resolve(), name, db, workdir, cpu)
 
 
 @dataclass

@@ -48,6 +48,8 @@ def require_org_admin(session: Session, person: Person, organisation_id: str) ->
 
 
 def can_edit_event(session: Session, person: Person | None, event: Event) -> bool:
+    if person is None:
+        return False
     organisers = session.scalars(
         select(col(EventOrganiser.organisation_id)).where(col(EventOrganiser.event_id) == event.id)
     )

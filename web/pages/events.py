@@ -63,12 +63,12 @@ def event_page(event_id: str, request: Request) -> Response:
             event = event_out(session, event_id)
         except Gone:
             return _gone(request, session, event_id)
-        row = session.get(Event, event_id)
-        assert row is not None
-        participation = (
-            service.participation_of(session, event_id, person.id) if person else None
-        )
-        editor = can_edit_event(session, person, row)
+        participation, editor = None, False
+        if person is not None:  # anonymous readers need neither (most page views)
+            row = session.get(Event, event_id)
+            assert row is not None
+            participation = service.participation_of(session, event_id, person.id)
+            editor = can_edit_event(session, person, row)
     values: dict[str, Any] = {
         "event": event,
         "participation": participation.state if participation else None,
