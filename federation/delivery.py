@@ -21,6 +21,8 @@ from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
 
 import httpx
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 from sqlmodel import col, select
 
 from federation.documents import render
@@ -57,6 +59,23 @@ def retry_after(response: httpx.Response, now: datetime) -> float | None:
     except (TypeError, ValueError):
         return None
     return max(0.0, min((moment - now).total_seconds(), RETRY_AFTER_CAP))
+
+
+def inbox_state(session: Session, inbox: str, domain: str) -> InboxState:
+    """The inbox's breaker row, locked for this transaction; made on first use. Two
+    workers' first deliveries to an inbox can finish at once: one insert wins, the
+    other reads the winner's row (no unique violation failing a delivered job)."""
+    found = session.get(InboxState, inbox, with_for_update=True)
+    if found is None:
+        try:
+            with session.begin_nested():
+                session.add(InboxState(inbox=inbox, domain=domain))
+        except IntegrityError:
+            pass
+        found = session.get(InboxState, inbox, with_for_update=True)
+        if found is None:
+            raise RuntimeError(f"no inbox state row for {inbox}")
+    return found
 
 
 class Deliverer:
@@ -113,7 +132,7 @@ class Deliverer:
 
     def _succeeded(self, inbox: str, domain: str) -> None:
         with self.runtime.transaction() as session:
-            state = session.get(InboxState, inbox) or InboxState(inbox=inbox, domain=domain)
+            state = inbox_state(session, inbox, domain)
             state.failures = 0
             state.open_until = None
             state.last_status = 200
@@ -128,7 +147,7 @@ class Deliverer:
     def _failed(self, inbox: str, domain: str, status: int | None, reason: str) -> None:
         now = utcnow()
         with self.runtime.transaction() as session:
-            state = session.get(InboxState, inbox) or InboxState(inbox=inbox, domain=domain)
+            state = inbox_state(session, inbox, domain)
             state.failures += 1
             state.last_status = status
             state.last_error = reason[:2000]

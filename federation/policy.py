@@ -7,6 +7,7 @@ scheme's default (``node.services.outbox.domain_of``).
 
 from __future__ import annotations
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from node.dbtypes import utcnow
@@ -29,12 +30,18 @@ def federates_with(session: Session, settings: Settings, domain: str) -> bool:
 
 
 def peer(session: Session, domain: str) -> Peer:
-    """The peer row of a domain, created on first mention."""
+    """The peer row of a domain, created on first mention (when two transactions mention
+    it first at once, one insert wins and the other reads the winner's row)."""
     found = session.get(Peer, domain)
     if found is None:
-        found = Peer(domain=domain)
-        session.add(found)
-        session.flush()
+        try:
+            with session.begin_nested():
+                session.add(Peer(domain=domain))
+        except IntegrityError:
+            pass
+        found = session.get(Peer, domain)
+        if found is None:
+            raise RuntimeError(f"no peer row for {domain}")
     return found
 
 

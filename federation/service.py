@@ -44,6 +44,8 @@ class Federation:
         self._lock = threading.Lock()
         self._node_signer: SignatureAuth | None = None
         self._signers: dict[str, tuple[str, SignatureAuth]] = {}
+        #: verified peers' keys by key id (a failed check re-fetches: rotation)
+        self._public_keys: dict[str, PublicKey] = {}
 
     # --- HTTP -------------------------------------------------------------------------
 
@@ -153,6 +155,8 @@ class Federation:
 
     def public_key(self, key_id: str, refresh: bool) -> PublicKey | None:
         """The key behind a signature's ``keyId`` (the verifier's lookup)."""
+        if not refresh and key_id in self._public_keys:
+            return self._public_keys[key_id]
         owner = key_id.split("#", 1)[0]
         with self.runtime.transaction() as session:
             found = session.scalar(select(RemoteActor).where(col(RemoteActor.key_id) == key_id))
@@ -167,6 +171,11 @@ class Federation:
         if found.key_id != key_id or not found.public_key_pem:
             return None
         try:
-            return load_public_key(found.public_key_pem)
+            key = load_public_key(found.public_key_pem)
         except ValueError:
             return None
+        with self._lock:
+            if len(self._public_keys) > SIGNER_CACHE:
+                self._public_keys.clear()
+            self._public_keys[key_id] = key
+        return key

@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
-from sqlalchemy import func, or_, update
+from sqlalchemy import event, func, or_, update
 from sqlalchemy.orm import Session, sessionmaker
 from sqlmodel import col, select
 
@@ -108,6 +108,9 @@ def enqueue(
         )
         if waiting is not None:
             return None
+    if not session.info.get("wakes_workers"):
+        session.info["wakes_workers"] = True
+        event.listen(session, "after_commit", _wake_workers, once=True)
     job = Job(
         kind=kind,
         key=key,
@@ -117,6 +120,16 @@ def enqueue(
     )
     session.add(job)
     return job
+
+
+#: Set when a transaction that enqueued jobs commits: idle workers of this process wake
+#: at once instead of sleeping out their poll interval (other processes poll).
+JOBS_ADDED = threading.Event()
+
+
+def _wake_workers(session: Session) -> None:
+    session.info.pop("wakes_workers", None)
+    JOBS_ADDED.set()
 
 
 def backoff_seconds(attempts: int, rng: random.Random | None = None) -> float:
@@ -338,4 +351,6 @@ class Worker:
                 log.exception("worker could not claim jobs")
                 handled = 0
             if not handled:
-                stop.wait(idle_seconds)
+                # new work in this process ends the wait early; stop is checked each loop
+                JOBS_ADDED.wait(idle_seconds)
+                JOBS_ADDED.clear()

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date, datetime
+from functools import lru_cache
 from io import BytesIO
 from pathlib import Path
 from typing import Any
@@ -157,6 +158,7 @@ def format_clock(moment: datetime, language: str, timezone: str | None = None) -
     return format_time(moment, "short", tzinfo=_zone(timezone), locale=language)
 
 
+@lru_cache(maxsize=4096)
 def format_span(start: datetime, end: datetime, language: str, timezone: str) -> str:
     """When an event happens, in its zone: one day with two times, or two full dates."""
     zone = ZoneInfo(timezone)

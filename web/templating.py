@@ -7,6 +7,7 @@ any page it wants to change: same file names), then in ``web/templates``.
 from __future__ import annotations
 
 from datetime import datetime
+from functools import lru_cache
 from pathlib import Path
 
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined, pass_context
@@ -82,4 +83,10 @@ def _km(context: Context, value: float | None) -> str:
 
 def _description(value: str) -> Markup:
     """A description as HTML, sanitised again here: remote objects' too, whatever stored them."""
-    return Markup(sanitize_html(value))
+    return Markup(_sanitized(value))
+
+
+@lru_cache(maxsize=1024)
+def _sanitized(value: str) -> str:
+    """Sanitising is pure: the same description is cleaned once per process (bench/web.py)."""
+    return sanitize_html(value)

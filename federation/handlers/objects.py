@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from pydantic import ValidationError
@@ -61,16 +62,19 @@ def organisation_data(actor: ParsedActor) -> remote.RemoteOrganisationData:
     )
 
 
-def organisers_of(federation: Federation, event: RemoteEvent, fallback: str) -> list[ParsedActor]:
-    """The organiser actors of a remote event (fetched when unknown), on its origin."""
+def organisers_of(
+    federation: Federation, event: RemoteEvent, fallback: str
+) -> list[tuple[ParsedActor, datetime]]:
+    """The organiser actors of a remote event (fetched when unknown), on its origin, with
+    when we last fetched each."""
     origin = domain_of(event.ap_id)
     wanted = [a for a in event.attributed_to if domain_of(a) == origin] or [fallback]
-    found: list[ParsedActor] = []
+    found: list[tuple[ParsedActor, datetime]] = []
     for ap_id in dict.fromkeys(wanted):
         if domain_of(ap_id) != origin:
             continue
         known: RemoteActor = federation.actor(ap_id)
-        found.append(parse_actor(known.data))
+        found.append((parse_actor(known.data), known.fetched_at))
     if not found:
         raise Ignored("no organiser on the event's own host")
     return found
@@ -82,12 +86,15 @@ def upsert_event(federation: Federation, document: dict[str, Any], fallback: str
     organisers = organisers_of(federation, event, fallback)
     with runtime.transaction() as session:
         orgs: list[Organisation] = []
-        for actor in organisers:
-            org = remote.upsert_organisation(session, runtime.context, organisation_data(actor))
-            if org is None:  # stale or local: use the row as it is
-                org = session.scalar(
-                    select(Organisation).where(col(Organisation.ap_id) == actor.ap_id)
-                )
+        for actor, fetched in organisers:
+            org = session.scalar(
+                select(Organisation).where(col(Organisation.ap_id) == actor.ap_id)
+            )
+            if org is None or (org.deleted_at is None and org.updated < fetched):
+                # unknown, or the actor was fetched since the copy was written
+                org = remote.upsert_organisation(
+                    session, runtime.context, organisation_data(actor)
+                ) or org
             if org is not None and org.deleted_at is None:
                 orgs.append(org)
         if not orgs:
