@@ -145,6 +145,7 @@ class Deliverer:
             row.last_success_at = state.last_success_at
 
     def _failed(self, inbox: str, domain: str, status: int | None, reason: str) -> None:
+        self.runtime.metrics.delivery_failures.labels(domain).inc()
         now = utcnow()
         with self.runtime.transaction() as session:
             state = inbox_state(session, inbox, domain)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import getpass
-import logging
 import os
 import signal
 import socket
@@ -20,6 +19,7 @@ import threading
 import tomllib
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -134,6 +134,19 @@ def build_parser() -> argparse.ArgumentParser:
         "--concurrency", type=_positive, default=1, metavar="N", help="worker threads (1)"
     )
     worker.add_argument("--drain", action="store_true", help="run until no job is due, then exit")
+    worker.add_argument(
+        "--metrics-port",
+        type=_port,
+        default=None,
+        metavar="PORT",
+        help="serve this process's Prometheus metrics on PORT (/metrics)",
+    )
+    worker.add_argument(
+        "--metrics-host",
+        default="127.0.0.1",
+        metavar="HOST",
+        help="address of the metrics endpoint (127.0.0.1)",
+    )
     worker.set_defaults(command=cmd_worker)
 
     jobs = commands.add_parser(
@@ -153,6 +166,29 @@ def build_parser() -> argparse.ArgumentParser:
         "--limit", type=_positive, default=10, metavar="N", help="failures to show (10)"
     )
     jobs.set_defaults(command=cmd_jobs)
+
+    backup = commands.add_parser(
+        "backup",
+        help="write the database (rows and actors' keys) to a backup archive",
+        description="Write every table to FILE, a zip of JSON-lines files with a manifest, "
+        "from one consistent snapshot; the node may keep running. The actors' keys in it "
+        "are encrypted with MAILLON_SECRET_KEY: restoring needs the same secret.",
+    )
+    backup.add_argument("file", metavar="FILE", type=Path, help="the archive to write")
+    backup.set_defaults(command=cmd_backup)
+
+    restore = commands.add_parser(
+        "restore",
+        help="restore a backup archive into an empty database",
+        description="Check FILE, then restore its rows in one transaction into an empty "
+        "database (created when it has no schema yet; migrated after when the archive "
+        "comes from an older version). Stop the node first; then run `maillon reindex`.",
+    )
+    restore.add_argument("file", metavar="FILE", type=Path, help="the archive to restore")
+    restore.add_argument(
+        "--force", action="store_true", help="replace the rows of a database that has some"
+    )
+    restore.set_defaults(command=cmd_restore)
 
     admin = commands.add_parser("admin", help="administer the node", description="Admin tasks.")
     admin_commands = admin.add_subparsers(title="admin commands", metavar="TASK", required=True)
@@ -252,7 +288,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
             _say(f"MAILLON_PUBLIC_URL is not set: object URLs use {settings.public_url}")
     _check_port_free(args.host, args.port)
     workers = 0 if args.no_workers else args.workers
-    with _node(settings) as runtime:
+    with _logging(settings), _node(settings) as runtime:
         _migrate(runtime)
         if args.demo:
             _print_demo(_load_demo(runtime))
@@ -261,7 +297,15 @@ def cmd_serve(args: argparse.Namespace) -> int:
         base = _base_url(args.host, args.port)
         _say(f"Maillon node on {base}  (API {base}/api/v1/docs, health {base}/healthz)")
         _say(f"public URL {settings.public_url}; {threads} job worker thread(s); Ctrl-C stops")
-        config = uvicorn.Config(app, host=args.host, port=args.port, log_level="info")
+        # Our handler formats uvicorn's records too; our access lines replace uvicorn's.
+        config = uvicorn.Config(
+            app,
+            host=args.host,
+            port=args.port,
+            log_config=None,
+            log_level=settings.log_level.lower(),
+            access_log=False,
+        )
         server = uvicorn.Server(config)
         try:
             # uvicorn shuts down gracefully on SIGINT/SIGTERM, then re-raises the signal
@@ -285,7 +329,8 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
-    with _node(_settings()) as runtime:
+    settings = _settings()
+    with _logging(settings), _node(settings) as runtime:
         _require_schema(runtime)
         registered = runtime.registry.kinds
         requested: list[str] | None = args.kinds
@@ -298,9 +343,6 @@ def cmd_worker(args: argparse.Namespace) -> int:
             handled = runtime.worker(active).drain() if active else 0
             _say(f"handled {handled} job(s); nothing more is due")
             return 0
-        logging.basicConfig(
-            level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-        )
         if not active:
             _say("nothing to run: the worker idles until SIGINT/SIGTERM")
         else:
@@ -312,7 +354,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
             )
             for n in range(args.concurrency if active else 0)
         ]
-        with _stop_on_signals(stop):
+        with _metrics_server(runtime, args.metrics_host, args.metrics_port), _stop_on_signals(stop):
             for thread in running:
                 thread.start()
             while not stop.wait(0.5):
@@ -349,6 +391,65 @@ def cmd_jobs(args: argparse.Namespace) -> int:
                 for job in failures
             ]
             _say(_table(["ID", "KIND", "STATE", "TRIES", "UPDATED (UTC)", "ERROR"], rows))
+    return 0
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    from node.backup import BackupError, write_backup
+
+    settings = _settings()
+    path: Path = args.file
+    with _node(settings) as runtime:
+        _say(f"database {_safe_url(settings.database_url)}")
+        try:
+            manifest = write_backup(
+                runtime.engine, path, secret_key=settings.secret_key, progress=_print_table
+            )
+        except BackupError as error:
+            raise CommandError(str(error)) from None
+    _say(
+        f"wrote {path}: {manifest.total_rows} rows in {len(manifest.tables)} tables, "
+        f"schema revision {manifest.schema_revision}"
+    )
+    _say(
+        "it holds the actors' signing keys, encrypted with MAILLON_SECRET_KEY: keep it as "
+        "private as the database, and restore it where the same secret is set"
+    )
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    from node.backup import BackupError, NotEmpty, restore_backup, secret_key_check
+
+    settings = _settings()
+    path: Path = args.file
+    with _node(settings) as runtime:
+        _say(f"database {_safe_url(settings.database_url)}")
+        try:
+            restored = restore_backup(runtime.engine, path, force=args.force, progress=_print_table)
+        except NotEmpty as error:
+            raise CommandError(
+                f"{error}: restore into an empty database, or pass --force to replace them"
+            ) from None
+        except BackupError as error:
+            raise CommandError(str(error)) from None
+    manifest = restored.manifest
+    total = sum(restored.counts.values())
+    replaced = " (its previous rows replaced)" if restored.replaced else ""
+    _say(
+        f"restored {total} rows in {len(restored.counts)} tables from {path}{replaced}: "
+        f"backup of {manifest.created:%Y-%m-%d %H:%M} UTC, Maillon {manifest.maillon_version}"
+    )
+    if restored.migrated_from is not None:
+        _say(f"schema migrated: {restored.migrated_from} → the current revision")
+    if restored.counts.get("actorkey") and manifest.secret_key_check != secret_key_check(
+        settings.secret_key
+    ):
+        _error(
+            "warning: MAILLON_SECRET_KEY differs from the one of the node that made this "
+            "backup: its actors cannot sign until that secret is set"
+        )
+    _say("now run `maillon reindex` to rebuild the search index")
     return 0
 
 
@@ -411,6 +512,37 @@ def _validation_message(title: str, error: ValidationError, prefix: str | None =
         )
         lines.append(f"  {name}: {problem['msg']}")
     return "\n".join(lines)
+
+
+@contextmanager
+def _logging(settings: Settings) -> Iterator[None]:
+    """Log as the settings say while a long-running command runs."""
+    from node.logs import configured
+
+    with configured(settings.log_format, settings.log_level):
+        yield
+
+
+@contextmanager
+def _metrics_server(runtime: Runtime, host: str, port: int | None) -> Iterator[None]:
+    """Serve the runtime's metrics on ``host:port`` while inside (nothing without a port)."""
+    if port is None:
+        yield
+        return
+    from prometheus_client import start_http_server
+
+    try:
+        server, thread = start_http_server(port, host, registry=runtime.metrics.registry)
+    except OSError as error:
+        reason = os.strerror(error.errno) if error.errno else str(error)
+        raise CommandError(f"cannot serve metrics on {host}:{port}: {reason}") from None
+    _say(f"metrics on {_base_url(host, port)}/metrics")
+    try:
+        yield
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
 
 
 @contextmanager
@@ -500,6 +632,10 @@ class _ProgressPrinter:
         prefix = "\r" if self.live else ""
         self.stream.write(f"{prefix}{line}{end}")
         self.stream.flush()
+
+
+def _print_table(table: str, rows: int) -> None:
+    _say(f"  {table:<16} {rows:>9} rows")
 
 
 def _print_counts(counts: dict[tuple[str, str], int]) -> None:

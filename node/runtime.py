@@ -1,4 +1,4 @@
-"""A running node: settings, database, URLs, geocoder and job queue, built once."""
+"""A running node: settings, database, URLs, geocoder, job queue and metrics, built once."""
 
 from __future__ import annotations
 
@@ -15,9 +15,13 @@ from node import plugins
 from node.db import make_engine, make_sessionmaker, transaction
 from node.geocoding import Geocoder, make_geocoder
 from node.jobs import JobQueue, Registry, Worker
+from node.metrics import Metrics
 from node.services.context import NodeContext
 from node.settings import Settings
 from node.urls import Urls
+
+#: A readiness check: ``() -> (name, ok, detail)``, run by ``GET /readyz``.
+ReadinessCheck = Callable[[], tuple[str, bool, str]]
 
 
 @dataclass
@@ -40,6 +44,11 @@ class Runtime:
     extensions: dict[str, Any] = field(default_factory=dict)
     #: Called by :meth:`close`, last added first (plugins release their resources).
     closers: list[Callable[[], None]] = field(default_factory=list)
+    #: This process's Prometheus metrics (``GET /metrics``); plugins observe into them.
+    metrics: Metrics = field(default_factory=Metrics)
+    #: Checks ``GET /readyz`` runs besides the database's, added by plugins (e.g. the
+    #: search engine's health): each answers ``(name, ok, detail)``.
+    readiness: list[ReadinessCheck] = field(default_factory=list)
 
     @property
     def urls(self) -> Urls:
@@ -84,6 +93,7 @@ def build_runtime(
         context=context,
         queue=JobQueue(sessions, lease_seconds=settings.job_lease_seconds),
     )
+    runtime.metrics.watch_jobs(sessions, lambda: runtime.registry.kinds)
     if plugins:
         register_plugins(runtime)
     return runtime

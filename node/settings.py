@@ -106,6 +106,15 @@ class Settings(BaseSettings):
     federation_timeout_seconds: float = Field(
         default=10.0, gt=0, description="Timeout of one outbound federation request."
     )
+    log_format: Literal["text", "json"] = Field(
+        default="text",
+        description="Log lines of `maillon serve` and `maillon worker`: `text` for people, "
+        "`json` (one object per line, with the request id) for log collectors.",
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        default="INFO",
+        description="Lowest level logged; `INFO` includes one access line per request.",
+    )
 
     @field_validator("database_url")
     @classmethod
@@ -115,6 +124,11 @@ class Settings(BaseSettings):
             if value.startswith(scheme):
                 return "postgresql+psycopg://" + value.removeprefix(scheme)
         return value
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_level(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
 
     @field_validator("public_url")
     @classmethod

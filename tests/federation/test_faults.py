@@ -193,3 +193,13 @@ def test_a_citizen_joins_a_remote_event_with_capacity(nodes: Nodes) -> None:
 
     listed = roubaix.api("GET", f"/events/{event['id']}/participants", token)
     assert [p["state"] for p in listed.json()] == ["going"]
+
+
+def test_delivery_failures_are_counted_per_peer(nodes: Nodes) -> None:
+    roubaix = nodes.roubaix
+    token, org_id = _roubaix_org(nodes)
+    nodes.network.down.add("lille.test")
+    roubaix.event(token, org_id, name="Atelier")
+    nodes.settle()
+    scraped = roubaix.runtime.metrics.render().decode()
+    assert 'maillon_delivery_failures_total{domain="lille.test"} 2.0' in scraped
