@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time
+from enum import StrEnum
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel
 
+from node.api.deps import bearer_token, optional_actor
 from node.api.pagination import decode_cursor, encode_cursor
 from node.errors import DomainError, Invalid
 from node.schemas import Tags, Themes
@@ -21,6 +23,13 @@ router = APIRouter(tags=["search"])
 class Unavailable(DomainError):
     status = 503
     code = "search_unavailable"
+
+
+class Near(StrEnum):
+    """An explicit centre instead of ``lat``+``lon``."""
+
+    me = "me"  # the signed-in caller's saved place (PUT /api/v1/me)
+    territory = "territory"  # the centre of the node's territory
 
 
 class HitOut(BaseModel):
@@ -88,6 +97,32 @@ def _bbox(value: str | None) -> BBox | None:
     return BBox(min_lat=south, min_lon=west, max_lat=north, max_lon=east)
 
 
+def _saved_place(request: Request, service: SearchService) -> tuple[bool, Point | None]:
+    """Whether the caller is signed in, and their saved place (with coordinates).
+
+    Without a bearer token nothing is read from the database."""
+    if bearer_token(request) is None:
+        return False, None
+    with service.runtime.transaction() as session:
+        person = optional_actor(request, session)
+        return person is not None, service.saved_place(session, person)
+
+
+def _centre(near: Near, request: Request, service: SearchService) -> Point:
+    """The point ``near`` names; 422 ``near`` when there is none."""
+    if near == Near.me:
+        signed_in, place = _saved_place(request, service)
+        if not signed_in:
+            raise Invalid("near", "near=me needs a signed-in person (Authorization: Bearer)")
+        if place is None:
+            raise Invalid("near", "no saved place with coordinates: set one with PUT /api/v1/me")
+        return place
+    centre = service.territory_centre()
+    if centre is None:
+        raise Invalid("near", "this node has no territory with bounds")
+    return centre
+
+
 def _hit(hit: Hit) -> HitOut:
     doc: dict[str, Any] = hit.document
 
@@ -131,9 +166,27 @@ def search(
     themes: Annotated[Themes, Query(description="any of these theme ids")] = [],  # noqa: B006
     tags: Annotated[Tags, Query(description="these tags (any of, or all of)")] = [],  # noqa: B006
     tags_mode: Annotated[str, Query(pattern="^(any|all)$")] = "any",
-    lat: Annotated[float | None, Query(ge=-90, le=90, allow_inf_nan=False)] = None,
-    lon: Annotated[float | None, Query(ge=-180, le=180, allow_inf_nan=False)] = None,
-    radius_km: Annotated[float | None, Query(gt=0, le=20_000, allow_inf_nan=False)] = None,
+    lat: Annotated[
+        float | None,
+        Query(ge=-90, le=90, allow_inf_nan=False, description="a point: latitude (with lon)"),
+    ] = None,
+    lon: Annotated[
+        float | None,
+        Query(ge=-180, le=180, allow_inf_nan=False, description="… and longitude (with lat)"),
+    ] = None,
+    near: Annotated[
+        Near | None,
+        Query(
+            description="the point instead of lat+lon: `me` (your saved place; sign in and "
+            "set it with PUT /api/v1/me) or `territory` (the node's centre)"
+        ),
+    ] = None,
+    radius_km: Annotated[
+        float | None,
+        Query(
+            gt=0, le=20_000, allow_inf_nan=False, description="within this distance of the point"
+        ),
+    ] = None,
     bbox: Annotated[
         str | None, Query(max_length=100, description="map area: west,south,east,north")
     ] = None,
@@ -154,7 +207,13 @@ def search(
         ),
     ] = "all",
     include_cancelled: bool = False,
-    sort: Sort = Sort.relevance,
+    sort: Annotated[
+        Sort,
+        Query(
+            description="relevance, distance (from the point; without one, from your saved "
+            "place when signed in, else the territory's centre) or date"
+        ),
+    ] = Sort.relevance,
     facets: Annotated[
         str | None,
         Query(max_length=100, description="comma-separated: type,themes,tags,city (default: all)"),
@@ -164,15 +223,20 @@ def search(
 ) -> SearchOut:
     """Search organisations, events and projects by text, place, themes, tags and dates.
 
-    With `lat`+`lon`, hits carry `distance_km`; with `radius_km` too, only what lies
-    within it. Without a date window, past events are left out; cancelled events are left
-    out unless `include_cancelled`. `total` and `facets` count every match; page with
-    `limit` and the returned `next` as `cursor`.
+    The point is `lat`+`lon`, or `near=me` (the signed-in caller's saved place: 422 when
+    not signed in or without one) or `near=territory`; hits then carry `distance_km`, and
+    with `radius_km` only what lies within it. `sort=distance` without a point centres on
+    the caller's saved place when signed in with one, else on the territory's centre.
+    Without a date window, past events are left out; cancelled events are left out unless
+    `include_cancelled`. `total` and `facets` count every match; page with `limit` and
+    the returned `next` as `cursor`.
     """
     if (lat is None) != (lon is None):
         raise Invalid("lon" if lon is None else "lat", "lat and lon go together")
-    if radius_km is not None and lat is None:
-        raise Invalid("radius_km", "needs lat and lon")
+    if near is not None and lat is not None:
+        raise Invalid("near", "give near or lat and lon, not both")
+    if radius_km is not None and lat is None and near is None:
+        raise Invalid("radius_km", "needs lat and lon, or near")
     window_start = _moment(start, "start")
     window_end = _moment(end, "end", end_of_day=True)
     if window_start and window_end and window_end < window_start:
@@ -183,13 +247,20 @@ def search(
         if not raw.isdigit() or int(raw) > 100_000:
             raise Invalid("cursor", "not a cursor this node gave")
         offset = int(raw)
+    service: SearchService = request.app.state.runtime.extensions["search"]
+    point = Point(lat, lon) if lat is not None and lon is not None else None
+    saved_place = None
+    if near is not None:
+        point = _centre(near, request, service)
+    elif point is None and sort == Sort.distance:
+        saved_place = _saved_place(request, service)[1]
     query = SearchQuery(
         text=q.strip(),
         types=frozenset(_csv(types, TYPES, "types")),
         themes=tuple(themes),
         tags=tuple(tags),
         tags_all=tags_mode == "all",
-        point=Point(lat, lon) if lat is not None and lon is not None else None,
+        point=point,
         radius_km=radius_km,
         bbox=_bbox(bbox),
         start=window_start,
@@ -202,9 +273,8 @@ def search(
         limit=limit,
         offset=offset,
     )
-    service: SearchService = request.app.state.runtime.extensions["search"]
     try:
-        result = service.search(query)
+        result = service.search(query, saved_place=saved_place)
     except SearchUnavailable as error:
         raise Unavailable(f"search is unavailable: {error}") from None
     following = offset + limit

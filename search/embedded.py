@@ -12,23 +12,26 @@ parts):
   token per theme, tag, organisation and week (events) that a text query narrows by
   inside the index (posting lists intersected) instead of checking candidates one by one.
   bm25 weighs the name most, then tags, organisation names, city, description;
-- ``docs_geo``: an R*Tree of the coordinates, the pre-filter of a radius (its
-  :func:`~search.geo.box_around`) or of a bounding box when the area is small; the exact
-  great-circle distance (:func:`~search.geo.distance_km`'s formula, in SQL, the same
-  doubles) decides;
+- ``docs_place``: an index of ``docs`` on (lat, lng) covering every column a filter
+  reads: a bounding box or a radius (its :func:`~search.geo.box_around`) is a range of
+  it, filtered and counted without reading the table; the exact great-circle distance
+  (:func:`~search.geo.distance_km`'s formula, in SQL, the same doubles) decides;
+- ``docs_geo``: an R*Tree of the coordinates, for nearest-first walks ring by ring;
 - ``doc_themes``, ``doc_tags``, ``doc_orgs``: (document, value) rows for any-of / all-of
   filters and facet counts; ``facet_totals``: the facet counts of the whole index;
 - ``vocab`` (every term, with its document count) and ``vocab_del`` (deletion
   neighbourhoods) for prefixes and the spelling fallback (:mod:`search.embedded_spelling`).
 
 A search starts from the narrowest index it has — the full-text index with text, else a
-side table for a theme/tag/organisation filter, else the R*Tree for a small area, else a
+side table for a theme/tag/organisation filter, else ``docs_place`` for an area, else a
 scan of ``docs`` — checks the other filters on the narrow row, and materialises every
 match with its sort keys in a per-connection temporary table, from which the page and the
 facet counts (``GROUP BY``, exact over all matches) are read. A scan matching more than
 half of the index materialises its misses instead: the page comes in index order (date)
 or ring by ring around the point (distance), the facet counts are the whole index's minus
-the misses'.
+the misses'. Without text and without facets (a map's pins) nothing is materialised: the
+matches are counted, and the page is read in date-index order when they are dense enough,
+else sorted, or ring by ring around the point.
 
 Orders (ties always broken by the document id):
 
@@ -76,6 +79,7 @@ from search.embedded_store import (
     TABLES,
     TEXT_COLUMNS,
     column_terms,
+    coordinates,
     create_schema,
     docs_row,
     ensure_math,
@@ -223,7 +227,7 @@ class EmbeddedBackend:
             return
         with self._session(write=True) as conn:
             tally = _Tally()
-            found = _unindex(conn, wanted, tally)
+            found, _ = _unindex(conn, wanted, tally)
             rids = json.dumps(list(found.values()))
             conn.execute(f"DELETE FROM docs WHERE rid {_IN}", (rids,))
             conn.execute(f"DELETE FROM bodies WHERE rid {_IN}", (rids,))
@@ -234,9 +238,11 @@ class EmbeddedBackend:
         batch = {doc["id"]: doc for doc in documents}
         if not rows:
             return
+        columns_of = {doc_id: text_columns(batch[doc_id]) for doc_id in rows}
         with self._session(write=True) as conn:
             tally = _Tally()
-            kept = _unindex(conn, list(rows), tally)
+            replacing = {doc_id: (batch[doc_id], columns_of[doc_id]) for doc_id in rows}
+            kept, unchanged = _unindex(conn, list(rows), tally, replacing)
             (fresh,) = conn.execute("SELECT coalesce(max(rid), 0) + 1 FROM docs").fetchone()
             bodies: list[tuple[int, str]] = []
             fts: list[tuple[object, ...]] = []
@@ -249,13 +255,15 @@ class EmbeddedBackend:
                     rid, fresh = fresh, fresh + 1
                 row["rid"] = rid
                 bodies.append((rid, row["body"]))
-                columns = text_columns(doc)
-                fts.append(fts_row(rid, doc, columns))
+                columns = columns_of[doc_id]
+                if ("fts", rid) not in unchanged:
+                    fts.append(fts_row(rid, doc, columns))
                 tally.add(doc, columns, +1)
-                if row["lat"] is not None:
+                if row["lat"] is not None and ("geo", rid) not in unchanged:
                     geo.append((rid, row["lat"], row["lat"], row["lng"], row["lng"]))
                 for field, table in SIDE_TABLES.items():
-                    side[table].extend((rid, v) for v in values(doc, field))
+                    if (table, rid) not in unchanged:
+                        side[table].extend((rid, v) for v in values(doc, field))
             conn.executemany(_WRITE, rows.values())
             conn.executemany("INSERT OR REPLACE INTO bodies (rid, body) VALUES (?, ?)", bodies)
             conn.executemany(
@@ -302,10 +310,19 @@ class _Tally:
         update_totals(conn, self.facets)
 
 
-def _unindex(conn: sqlite3.Connection, ids: list[str], tally: _Tally) -> dict[str, int]:
+def _unindex(
+    conn: sqlite3.Connection,
+    ids: list[str],
+    tally: _Tally,
+    replacing: dict[str, tuple[Document, tuple[str, ...]]] | None = None,
+) -> tuple[dict[str, int], set[tuple[str, int]]]:
     """Remove these documents from every index but ``docs`` and ``bodies``, counting them
-    out of the tally; return {id: rid} of those found."""
+    out of the tally. The parts that ``replacing`` (id → new document and its text
+    columns) leaves as they are stay in place (a rename rewrites neither the R*Tree nor
+    the side tables). Return {id: rid} of those found, and the (part, rid) left in place
+    — parts: ``fts``, ``geo`` and the side tables' names."""
     found: dict[str, int] = {}
+    unchanged: set[tuple[str, int]] = set()
     for rid, doc_id, body in conn.execute(
         f"SELECT d.rid, d.id, b.body FROM docs AS d JOIN bodies AS b ON b.rid = d.rid"
         f" WHERE d.id {_IN}",
@@ -313,11 +330,23 @@ def _unindex(conn: sqlite3.Connection, ids: list[str], tally: _Tally) -> dict[st
     ):
         found[doc_id] = rid
         doc = json.loads(body)
-        tally.add(doc, text_columns(doc), -1)
-    if found:
-        rids = json.dumps(list(found.values()))
-        conn.execute(f"DELETE FROM docs_fts WHERE rowid {_IN}", (rids,))
-        conn.execute(f"DELETE FROM docs_geo WHERE id {_IN}", (rids,))
-        for table in SIDE_TABLES.values():
-            conn.execute(f"DELETE FROM {table} WHERE doc {_IN}", (rids,))
-    return found
+        columns = text_columns(doc)
+        tally.add(doc, columns, -1)
+        if replacing and doc_id in replacing:
+            new, new_columns = replacing[doc_id]
+            if fts_row(rid, doc, columns) == fts_row(rid, new, new_columns):
+                unchanged.add(("fts", rid))
+            if coordinates(doc) == coordinates(new):
+                unchanged.add(("geo", rid))
+            unchanged.update(
+                (table, rid)
+                for field, table in SIDE_TABLES.items()
+                if values(doc, field) == values(new, field)
+            )
+    parts = {"fts": "docs_fts WHERE rowid", "geo": "docs_geo WHERE id"}
+    parts.update({table: f"{table} WHERE doc" for table in SIDE_TABLES.values()})
+    for part, where in parts.items():
+        rids = [rid for rid in found.values() if (part, rid) not in unchanged]
+        if rids:
+            conn.execute(f"DELETE FROM {where} {_IN}", (json.dumps(rids),))
+    return found, unchanged

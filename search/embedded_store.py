@@ -50,6 +50,8 @@ CREATE INDEX IF NOT EXISTS docs_date_order ON docs (
     type <> 'event', starts_at, CASE WHEN type = 'event' THEN NULL ELSE name_sort END, id,
     type, status, ends_at, origin
 );
+-- places: a range on lat, then every filter of a map or radius read in the index
+CREATE INDEX IF NOT EXISTS docs_place ON docs (lat, lng, type, status, ends_at, starts_at, origin);
 CREATE TABLE IF NOT EXISTS bodies (rid INTEGER PRIMARY KEY, body TEXT NOT NULL);
 CREATE VIRTUAL TABLE IF NOT EXISTS docs_fts USING fts5 (
     {", ".join(TEXT_COLUMNS)}, keys,

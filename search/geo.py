@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 from search.query import BBox, Point
 
@@ -11,11 +12,21 @@ EARTH_RADIUS_KM = 6371.0088  # mean Earth radius (IUGG)
 
 def distance_km(a: Point, lat: float, lon: float) -> float:
     """Haversine distance from ``a`` to (lat, lon), in kilometres."""
-    phi1, phi2 = math.radians(a.lat), math.radians(lat)
-    dphi = phi2 - phi1
-    dlambda = math.radians(lon - a.lon)
-    h = math.sin(dphi / 2) ** 2 + math.cos(phi1) * math.cos(phi2) * math.sin(dlambda / 2) ** 2
-    return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(h)))
+    return distances_from(a)(lat, lon)
+
+
+def distances_from(a: Point) -> Callable[[float, float], float]:
+    """:func:`distance_km` from ``a`` as a function of (lat, lon), with what depends on
+    ``a`` alone computed once (the same operations, so the same doubles)."""
+    phi1, lon1, cos1 = math.radians(a.lat), a.lon, math.cos(math.radians(a.lat))
+    radians, sin, cos, asin, sqrt = math.radians, math.sin, math.cos, math.asin, math.sqrt
+
+    def distance(lat: float, lon: float) -> float:
+        phi2 = radians(lat)
+        h = sin((phi2 - phi1) / 2) ** 2 + cos1 * cos(phi2) * sin(radians(lon - lon1) / 2) ** 2
+        return 2 * EARTH_RADIUS_KM * asin(min(1.0, sqrt(h)))
+
+    return distance
 
 
 def box_around(centre: Point, radius_km: float) -> BBox:

@@ -7,9 +7,11 @@ docs/search.md for the measurements behind each choice here).
 - **Geo** uses plain numeric ``lat``/``lng`` range filters, never ``_geo`` (whose index
   is rewritten on every write batch): a radius becomes its bounding box in the filter,
   then the exact great-circle distance is computed here and the corners are cut.
-- **Exact orders** (distance, date, and "relevance" without text) are computed here over
-  every candidate (ids and the few fields the order needs), ties broken by id, so they
-  are the embedded backend's orders; only the page's documents are then fetched.
+- **Exact orders** are the embedded backend's, ties broken by id. The date order (and
+  "relevance" without text) is Meilisearch's own sort on ``starts_at`` then ``id`` in one
+  request, with the facets and the page's documents; organisations and projects (by
+  folded name) are sorted here when a page reaches them. The distance order is computed
+  here over the candidates (ids and coordinates), then the page's documents are fetched.
 - **Totals** are the sum of the ``type`` facet (exact, where ``totalHits`` stops at
   ``maxTotalHits``); under a radius, totals and facets are counted here after the cut.
 """
@@ -20,7 +22,6 @@ import logging
 import math
 import re
 import time
-from collections import Counter
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -30,7 +31,7 @@ import httpx
 
 from search.backend import Document, SearchUnavailable
 from search.embedded_text import fold
-from search.geo import box_around, distance_km
+from search.geo import box_around, distance_km, distances_from
 from search.query import FACETS, BBox, Hit, Point, SearchQuery, SearchResult, Sort
 
 log = logging.getLogger(__name__)
@@ -38,15 +39,17 @@ log = logging.getLogger(__name__)
 #: a search answers at most this many candidates (Meilisearch's ``maxTotalHits``)
 MAX_TOTAL_HITS = 100_000
 BATCH = 10_000
-#: what Meilisearch accepts as a document id (``:`` and ``/`` are refused)
-VALID_ID = re.compile(r"[A-Za-z0-9_-]{1,511}")
+#: the document ids we send: what Meilisearch accepts (no ``:`` nor ``/``), lower case
+#: and short, so that its string order (of lowercased values) is their byte order
+VALID_ID = re.compile(r"[a-z0-9_-]{1,200}")
+#: the date order: events by start then id; documents without a start come last
+DATE_SORT = ["starts_at:asc", "id:asc"]
 FILTERABLE = "type themes tags origin status starts_at ends_at lat lng organisation_ids city"
 SETTINGS: dict[str, Any] = {
     "searchableAttributes": ["name", "organisation_names", "tags", "city", "description"],
     "filterableAttributes": FILTERABLE.split(),
-    # Orders are computed here; ``starts_at`` lets the candidate pass of a date sort keep
-    # the soonest when it is truncated, ``name`` serves ad-hoc queries.
-    "sortableAttributes": ["name", "starts_at"],
+    # ``starts_at`` then ``id``: the date order (ties by id); ``name`` for ad-hoc queries.
+    "sortableAttributes": ["id", "name", "starts_at"],
     # "sort" first: a sort asked for is the order, not a tie-breaker after relevance.
     "rankingRules": ["sort", "words", "typo", "proximity", "attribute", "exactness"],
     "localizedAttributes": [{"attributePatterns": ["*"], "locales": ["fra"]}],
@@ -64,6 +67,9 @@ SETTINGS: dict[str, Any] = {
         "autopartage": ["covoiturage"],
     },
     "faceting": {"maxValuesPerFacet": 1000},
+    # No search inside facet values (we never ask): its index is rebuilt on every write,
+    # and with ``id`` sortable it made a one-document write ≈2.5× slower.
+    "facetSearch": False,
     "pagination": {"maxTotalHits": MAX_TOTAL_HITS},
 }
 _UNORDERED = {"filterableAttributes", "sortableAttributes"}
@@ -207,57 +213,51 @@ class MeiliBackend:
         self, query: SearchQuery, parts: list[str], order: str, facets: list[str]
     ) -> _Answer:
         """Date or distance order, no radius: only the first ``offset + limit`` are sought."""
+        if order == "date":
+            return self._soonest(query, parts, facets)
+        assert query.point is not None
         summary = _body(query, parts, limit=0, facets=sorted({"type", *facets}))
         wanted = max(0, query.offset) + max(0, query.limit)
-        if order == "date":
-            events = _body(
-                query, [*parts, 'type = "event"'], limit=wanted, sort=["starts_at:asc"],
-                attributesToRetrieve=["id", "type", "starts_at"],
-            )  # fmt: skip
-            answer, first = self._multi([summary, events])
-            counts = answer.get("facetDistribution") or {}
-            ranked = self._soonest(query, parts, counts, first["hits"], wanted)
-        else:
-            assert query.point is not None
-            rings = [
-                _body(query, [*parts, _box(box_around(query.point, r))], limit=0, facets=["type"])
-                for r in RINGS_KM
-            ]
-            answer, *counted = self._multi([summary, *rings])
-            counts = answer.get("facetDistribution") or {}
-            sizes = [_total(ring.get("facetDistribution") or {}) for ring in counted]
-            ranked = self._nearest(query, parts, sizes, wanted)
+        rings = [
+            _body(query, [*parts, _box(box_around(query.point, r))], limit=0, facets=["type"])
+            for r in RINGS_KM
+        ]
+        answer, *counted = self._multi([summary, *rings])
+        counts = answer.get("facetDistribution") or {}
+        sizes = [_total(ring.get("facetDistribution") or {}) for ring in counted]
+        ranked = self._nearest(query, parts, sizes, wanted)
         page = ranked[max(0, query.offset) : wanted]
         return self._page(page, query), _total(counts), counts
 
-    def _soonest(
-        self,
-        query: SearchQuery,
-        parts: list[str],
-        counts: dict[str, dict[str, int]],
-        first: list[dict[str, Any]],
-        wanted: int,
-    ) -> list[str]:
-        """The first ``wanted`` ids in date order (events by start then id, then the rest).
+    def _soonest(self, query: SearchQuery, parts: list[str], facets: list[str]) -> _Answer:
+        """The date order: events by start then id, then the others by folded name then id.
 
-        Meilisearch sorted the events by start (``sort`` is the first ranking rule); the
-        events that start at the same time as the last one it gave are fetched too, so
-        ties are broken by id here. Other items follow by folded name then id, which
-        Meilisearch's own string order does not reproduce: they are all fetched, and
-        only when the page reaches past the events.
+        One request: Meilisearch sorts by ``starts_at`` then ``id`` (``sort`` is the first
+        ranking rule; documents without a start come last; our ids are lower case, so its
+        order of them is ours) and returns the first ``offset + limit`` documents with the
+        facets. Organisations and projects follow by name with accents and case folded,
+        which Meilisearch's string order does not reproduce: when the page reaches past
+        the events and the answer did not hold every match, they are all fetched (ids and
+        names) and sorted here.
         """
-        if wanted == 0:
-            return []
-        events = first
-        if len(first) == wanted and wanted < counts.get("type", {}).get("event", 0):
-            last = first[-1]["starts_at"]
-            tied = self._all(query, [*parts, 'type = "event"', f"starts_at = {number(last)}"])
-            events = [e for e in first if e["starts_at"] < last] + tied
-        ranked = [e["id"] for e in sorted(events, key=date_key)][:wanted]
-        if len(ranked) < wanted and _total(counts) > len(ranked):
+        offset, wanted = max(0, query.offset), max(0, query.offset) + max(0, query.limit)
+        body = _body(query, parts, limit=wanted, sort=DATE_SORT, facets=sorted({"type", *facets}))
+        answer = self._call("POST", self._path("/search"), body)
+        counts = answer.get("facetDistribution") or {}
+        total = _total(counts)
+        found: list[dict[str, Any]] = answer["hits"]
+        if len(found) >= wanted and (wanted == 0 or date_key(found[wanted - 1])[0] == 0):
+            return [_hit(d, query) for d in found[offset:wanted]], total, counts  # all events
+        dated = [d for d in found if date_key(d)[0] == 0]
+        others = [d for d in found if date_key(d)[0] != 0]
+        if len(found) < total:  # some of the others are missing: all of them, by name
             others = self._all(query, [*parts, 'type != "event"'], ["id", "type", "name"])
-            ranked += [o["id"] for o in sorted(others, key=date_key)][: wanted - len(ranked)]
-        return ranked
+        others.sort(key=date_key)
+        ranked = (dated + others)[offset:wanted]
+        have = {d["id"]: d for d in found}
+        missing = self._page([d["id"] for d in ranked if d["id"] not in have], query)
+        have.update((hit.id, hit.document) for hit in missing)
+        return [_hit(have[d["id"]], query) for d in ranked if d["id"] in have], total, counts
 
     def _nearest(
         self, query: SearchQuery, parts: list[str], sizes: list[int], wanted: int
@@ -294,23 +294,27 @@ class MeiliBackend:
     def _within_radius(
         self, query: SearchQuery, parts: list[str], order: str, radius: float
     ) -> _Answer:
-        """A radius: every candidate of its box, cut, counted and ordered here."""
+        """A radius: every candidate of its box (the fields the cut, the order and the
+        facets need), cut, counted and ordered here; then the page's documents."""
         assert query.point is not None
-        point = query.point
-        kept: list[tuple[float, dict[str, Any]]] = []
-        fields = [*_GEO_FIELDS, "type", "name", "starts_at", "themes", "tags", "city"]
+        facets = [f for f in FACETS if f in query.facets]
+        fields = [*_GEO_FIELDS, *(["type", "name", "starts_at"] if order == "date" else [])]
+        fields += [f for f in facets if f not in fields]
         sort = ["starts_at:asc"] if order == "date" else None
+        distance = distances_from(query.point)
+        kept: list[tuple[float, dict[str, Any]]] = []
         for candidate in self._all(query, parts, fields, sort=sort):
-            distance = _distance(point, candidate)
-            if distance is not None and distance <= radius:
-                kept.append((distance, candidate))
+            lat, lng = candidate.get("lat"), candidate.get("lng")
+            if lat is not None and lng is not None and (away := distance(lat, lng)) <= radius:
+                kept.append((away, candidate))
         if order == "distance":
             kept.sort(key=lambda pair: (pair[0], pair[1]["id"]))
         elif order == "date":
             kept.sort(key=lambda pair: date_key(pair[1]))
         start = max(0, query.offset)
         page = [c["id"] for _, c in kept[start : start + max(0, query.limit)]]
-        return self._page(page, query), len(kept), count_facets(c for _, c in kept)
+        counts = count_facets([c for _, c in kept], facets)
+        return self._page(page, query), len(kept), counts
 
     def _all(
         self,
@@ -388,15 +392,16 @@ class MeiliBackend:
                     f"Meilisearch task {uid} still {state['status']} after {self._task_timeout} s"
                 )
             time.sleep(delay)
-            delay = min(delay * 2, 0.05)
+            delay = min(delay * 2, 0.016)
 
 
 def check_id(doc_id: Any) -> None:
-    """Refuse an id Meilisearch would reject (it fails the whole batch otherwise)."""
+    """Refuse an id we must not send: Meilisearch would fail the whole batch, or order it
+    otherwise than by its bytes (see ``VALID_ID``)."""
     if not isinstance(doc_id, str) or not VALID_ID.fullmatch(doc_id):
         raise ValueError(
             f"search document id {doc_id!r} is not a Meilisearch id "
-            "(letters, digits, '-' and '_' only, at most 511 bytes)"
+            "(lower-case letters, digits, '-' and '_' only, at most 200)"
         )
 
 
@@ -456,15 +461,27 @@ def date_key(doc: dict[str, Any]) -> tuple[int, float, str, str]:
     return (1, 0.0, fold(doc.get("name") or ""), doc["id"])
 
 
-def count_facets(docs: Iterable[dict[str, Any]]) -> dict[str, dict[str, int]]:
+def count_facets(
+    docs: Sequence[dict[str, Any]], facets: Iterable[str] = FACETS
+) -> dict[str, dict[str, int]]:
     """Facet counts as Meilisearch counts them: each document once per distinct value."""
-    counts: dict[str, Counter[str]] = {f: Counter() for f in FACETS}
-    for doc in docs:
-        for facet in FACETS:
+    counts: dict[str, dict[str, int]] = {}
+    for facet in facets:
+        counter: dict[str, int] = {}
+        get = counter.get
+        for doc in docs:
             value = doc.get(facet)
-            values = value if isinstance(value, list) else [value]
-            counts[facet].update({v for v in values if v is not None})
-    return {f: dict(c) for f, c in counts.items() if c}
+            if value is None:
+                continue
+            if type(value) is list:
+                for one in set(value) if len(value) > 1 else value:
+                    if one is not None:
+                        counter[one] = get(one, 0) + 1
+            else:
+                counter[value] = get(value, 0) + 1
+        if counter:
+            counts[facet] = counter
+    return counts
 
 
 def _body(query: SearchQuery, parts: list[str], **extra: Any) -> dict[str, Any]:

@@ -1,5 +1,6 @@
-"""The node's search service: the configured backend, set up lazily, with the
-territory's defaults (a query without a point centres on the territory)."""
+"""The node's search service: the configured backend, set up lazily, with the centre
+of "near me": a distance order without a point centres on the caller's saved place
+(``Person.place_id``) when they are signed in and have one, else on the territory's."""
 
 from __future__ import annotations
 
@@ -7,9 +8,10 @@ import threading
 from dataclasses import replace
 from pathlib import Path
 
+from sqlalchemy.orm import Session
 from sqlmodel import col, select
 
-from node.models import Territory
+from node.models import Person, Place, Territory
 from node.runtime import Runtime
 from node.settings import Settings
 from search.backend import SearchBackend
@@ -72,10 +74,30 @@ class SearchService:
                 )
         return self._centre
 
-    def search(self, query: SearchQuery) -> SearchResult:
-        """Answer a query; sorting by distance without a point uses the territory centre."""
+    @staticmethod
+    def saved_place(session: Session, person: Person | None) -> Point | None:
+        """The person's saved place, when it has coordinates."""
+        if person is None or person.place_id is None:
+            return None
+        row = session.execute(
+            select(col(Place.latitude), col(Place.longitude)).where(
+                col(Place.id) == person.place_id
+            )
+        ).first()
+        if row is None or row[0] is None or row[1] is None:
+            return None
+        return Point(float(row[0]), float(row[1]))
+
+    def default_centre(self, saved_place: Point | None = None) -> Point | None:
+        """Where "near me" is without a point: the saved place, else the territory's centre."""
+        return saved_place if saved_place is not None else self.territory_centre()
+
+    def search(self, query: SearchQuery, *, saved_place: Point | None = None) -> SearchResult:
+        """Answer a query. Sorting by distance without a point centres on the caller's
+        ``saved_place`` when given, else on the territory's centre (see
+        :meth:`default_centre`); the hits then carry their distance from it."""
         if query.sort == Sort.distance and query.point is None:
-            centre = self.territory_centre()
+            centre = self.default_centre(saved_place)
             if centre is not None:
                 query = replace(query, point=centre)
         return self.ready().search(query)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -9,15 +10,20 @@ from fastapi.testclient import TestClient
 
 from node.models import Territory
 from node.runtime import Runtime
+from search.backend import SearchBackend
+from search.geo import distance_km
 from search.indexer import drift, reindex
+from search.query import Point
 from search.service import SearchService
 from tests.conftest import World
 
 SEARCH = "/api/v1/search"
 
 
-def _search(client: TestClient, **params: Any) -> dict[str, Any]:
-    answer = client.get(SEARCH, params=params)
+def _search(
+    client: TestClient, headers: dict[str, str] | None = None, **params: Any
+) -> dict[str, Any]:
+    answer = client.get(SEARCH, params=params, headers=headers)
     assert answer.status_code == 200, answer.text
     result: dict[str, Any] = answer.json()
     return result
@@ -107,6 +113,112 @@ def test_distance_without_a_point_centres_on_the_territory(
     assert first["name"] == "Recyclerie de Roubaix"
 
 
+ROUBAIX_HOME = Point(50.6905, 3.1812)  # a saved place in Roubaix
+MOULINS_HOME = Point(50.6197, 3.0672)  # … and one in Lille-Moulins
+
+
+@pytest.fixture
+def on_backend(runtime: Runtime, backend: SearchBackend) -> Iterator[SearchBackend]:
+    """The node's search service on each backend of the contract tests in turn."""
+    service: SearchService = runtime.extensions["search"]
+    own = service.backend
+    service.backend, service._ready = backend, False
+    yield backend
+    service.backend, service._ready = own, False
+
+
+def _save_place(client: TestClient, account: dict[str, str], place: Point | None) -> None:
+    body: dict[str, Any] = {"name": "Camille", "place": None}
+    if place is not None:
+        body["place"] = {"name": "Chez moi", "latitude": place.lat, "longitude": place.lon}
+    answer = client.put("/api/v1/me", json=body, headers=World.auth(account))
+    assert answer.status_code == 200, answer.text
+
+
+def _assert_nearest_first(hits: list[dict[str, Any]], centre: Point) -> None:
+    distances = [h["distance_km"] for h in hits]
+    assert None not in distances and distances == sorted(distances)
+    for hit in hits:
+        expected = distance_km(centre, hit["latitude"], hit["longitude"])
+        assert hit["distance_km"] == pytest.approx(expected, abs=0.002)
+
+
+def test_near_me_centres_on_the_saved_place(
+    client: TestClient, runtime: Runtime, on_backend: SearchBackend, published: dict[str, Any]
+) -> None:
+    runtime.worker().drain()
+    headers = World.auth(published["account"])
+    _save_place(client, published["account"], ROUBAIX_HOME)
+    found = _search(client, headers, near="me", sort="distance")
+    assert found["hits"][0]["name"] == "Recyclerie de Roubaix"
+    assert found["total"] == 3
+    _assert_nearest_first(found["hits"], ROUBAIX_HOME)
+
+    within = _search(client, headers, near="me", radius_km=3, sort="distance")
+    assert [h["name"] for h in within["hits"]] == ["Recyclerie de Roubaix"]
+
+    _save_place(client, published["account"], MOULINS_HOME)
+    found = _search(client, headers, near="me", sort="distance")
+    assert found["hits"][-1]["name"] == "Recyclerie de Roubaix"
+    _assert_nearest_first(found["hits"], MOULINS_HOME)
+
+
+def test_distance_without_a_point_prefers_the_saved_place_to_the_territory(
+    client: TestClient, runtime: Runtime, on_backend: SearchBackend, published: dict[str, Any]
+) -> None:
+    runtime.worker().drain()
+    with runtime.transaction() as session:
+        session.add(
+            Territory(
+                name="Lille",
+                slug="lille",
+                timezone="Europe/Paris",
+                min_lat=50.60,
+                min_lon=3.03,
+                max_lat=50.66,
+                max_lon=3.10,
+            )
+        )
+    account = published["account"]
+    _save_place(client, account, ROUBAIX_HOME)
+    mine = _search(client, World.auth(account), sort="distance", types="organisation")
+    assert [h["name"] for h in mine["hits"]] == ["Recyclerie de Roubaix", "La CoFabrik"]
+    _assert_nearest_first(mine["hits"], ROUBAIX_HOME)
+
+    territory = Point(50.63, 3.065)
+    _save_place(client, account, None)  # signed in without a saved place, or anonymous
+    for headers in (World.auth(account), None):
+        found = _search(client, headers, sort="distance", types="organisation")
+        assert [h["name"] for h in found["hits"]] == ["La CoFabrik", "Recyclerie de Roubaix"]
+        _assert_nearest_first(found["hits"], territory)
+    explicit = _search(client, near="territory", sort="distance", types="organisation")
+    assert [h["name"] for h in explicit["hits"]] == ["La CoFabrik", "Recyclerie de Roubaix"]
+
+
+def test_near_me_needs_a_signed_in_person_with_a_saved_place(
+    client: TestClient, world: World
+) -> None:
+    anonymous = client.get(SEARCH, params={"near": "me", "sort": "distance"})
+    assert anonymous.status_code == 422, anonymous.text
+    assert "near" in anonymous.json()["error"]["fields"]
+    bogus = {"Authorization": "Bearer not-a-token"}
+    assert client.get(SEARCH, params={"near": "me"}, headers=bogus).status_code == 422
+
+    camille = world.account("Camille")
+    homeless = client.get(SEARCH, params={"near": "me"}, headers=world.auth(camille))
+    assert homeless.status_code == 422, homeless.text
+    assert "near" in homeless.json()["error"]["fields"]
+
+    _save_place(client, camille, ROUBAIX_HOME)
+    assert client.get(SEARCH, params={"near": "me"}, headers=world.auth(camille)).status_code == 200
+    both = client.get(
+        SEARCH, params={"near": "me", "lat": 50.6, "lon": 3.1}, headers=world.auth(camille)
+    )
+    assert both.status_code == 422 and "near" in both.json()["error"]["fields"]
+    # a node without a territory has no centre to name
+    assert "near" in client.get(SEARCH, params={"near": "territory"}).json()["error"]["fields"]
+
+
 def test_paging_with_the_cursor(
     client: TestClient, runtime: Runtime, published: dict[str, Any]
 ) -> None:
@@ -125,6 +237,7 @@ def test_paging_with_the_cursor(
         ({"lat": 200, "lon": 3}, "lat"),
         ({"lat": 50.6}, "lon"),
         ({"radius_km": 5}, "radius_km"),
+        ({"near": "work"}, "near"),
         ({"lat": 50.6, "lon": 3, "radius_km": -1}, "radius_km"),
         ({"bbox": "3,50,2"}, "bbox"),
         ({"bbox": "3.1,50.7,3.0,50.6"}, "bbox"),
@@ -158,6 +271,7 @@ def test_the_search_parameters_are_documented(client: TestClient) -> None:
         "tags",
         "lat",
         "lon",
+        "near",
         "radius_km",
         "bbox",
         "start",

@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 
+from search import embedded_query
 from search.embedded import EmbeddedBackend
 from search.embedded_query import DISTANCE_SQL
 from search.embedded_text import distance, fold
@@ -872,3 +873,65 @@ def test_random_corpus_after_rewrites(backend: EmbeddedBackend) -> None:
         facets = expected_facets(matches)
         for name in ("type", "city", "themes", "tags"):
             assert result.facets[name] == dict(facets[name])
+
+
+@pytest.mark.parametrize("size", [60, 400])
+def test_random_queries_without_facets_give_the_same_page(
+    backend: EmbeddedBackend, size: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without facets nothing is materialised (counted, then read from the indexes): the
+    same total and page, whichever way the page is read."""
+    docs = random_corpus(size, seed=size)
+    backend.upsert(docs)
+    for walk_factor in (0, 10**9):  # sort the matches / walk the date index
+        monkeypatch.setattr(embedded_query, "WALK_FACTOR", walk_factor)
+        for query in random_queries(seed=size + 1, count=120):
+            if query.text:
+                continue
+            bare = backend.search(replace(query, facets=()))
+            matches = expected_matches(docs, query)
+            assert bare.total == len(matches), query
+            assert bare.facets == {}
+            order = expected_order(matches, query)
+            assert [h.id for h in bare.hits] == order[query.offset : query.offset + query.limit]
+
+
+def test_partial_changes_rewrite_only_what_changed(backend: EmbeddedBackend) -> None:
+    """A rename, a move, new themes or an unchanged document: each keeps the parts it
+    does not change in place, and every query still gives the plain answer."""
+    docs = random_corpus(200, seed=11)
+    backend.upsert(docs)
+    rnd = random.Random(12)
+    current = {d["id"]: d for d in docs}
+    changed = []
+    for doc in rnd.sample(docs, 120):
+        new = dict(doc)
+        what = rnd.choice(["name", "place", "themes", "tags", "nothing", "everything"])
+        if what in ("name", "everything"):
+            new["name"] = f"{doc['name']} {rnd.choice(WORDS)}"
+        if what in ("place", "everything"):
+            new["lat"], new["lng"] = (None, None) if rnd.random() < 0.2 else (50.6, 3.0)
+        if what in ("themes", "everything"):
+            new["themes"] = rnd.sample(THEMES, rnd.randint(0, 2))
+        if what in ("tags", "everything"):
+            new["tags"] = rnd.sample(TAGS, rnd.randint(0, 3))
+        current[new["id"]] = new
+        changed.append(new)
+    backend.upsert(changed[:60])
+    backend.upsert(changed[60:])
+    everything = list(current.values())
+    for query in random_queries(seed=13, count=80):
+        result = backend.search(query)
+        matches = expected_matches(everything, query)
+        assert result.total == len(matches), query
+        if not query.text:
+            order = expected_order(matches, query)
+            assert [h.id for h in result.hits] == order[query.offset : query.offset + query.limit]
+        facets = expected_facets(matches)
+        for name in ("type", "city", "themes", "tags"):
+            assert result.facets[name] == dict(facets[name]), (name, query)
+    before = {d["id"]: d["name"] for d in docs}
+    renamed = next(d for d in changed if d["name"] != before[d["id"]])
+    window = replace(BASE, include_cancelled=True, start=NOW - timedelta(days=400))
+    found = backend.search(replace(window, text=renamed["name"]))
+    assert renamed["id"] in {h.id for h in found.hits}

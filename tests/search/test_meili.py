@@ -88,6 +88,7 @@ def test_setup_applies_the_settings_once(meili: MeiliBackend) -> None:
     assert set(current["filterableAttributes"]) == set(SETTINGS["filterableAttributes"])
     assert current["pagination"]["maxTotalHits"] == SETTINGS["pagination"]["maxTotalHits"]
     assert current["typoTolerance"]["disableOnNumbers"] is True
+    assert current["facetSearch"] is False
     assert raw(meili, "GET", f"/indexes/{meili.index}")["primaryKey"] == "id"
 
 
@@ -105,6 +106,8 @@ def test_an_id_meilisearch_would_refuse_is_refused_before_sending(meili: MeiliBa
         meili.upsert([good, doc(object_id="https://peer.example/e/1")])
     with pytest.raises(ValueError):
         meili.upsert([doc(id="event:1")])
+    with pytest.raises(ValueError, match="lower-case"):  # Meilisearch would order it otherwise
+        meili.upsert([doc(id="event-ABC")])
     assert meili.versions() == {}  # nothing of the batch was sent
     meili.delete(["event:1", "a/b"])  # cannot exist: ignored, no error
 
@@ -283,15 +286,52 @@ def test_date_sort_is_exact_with_ties_by_id(meili: MeiliBackend) -> None:
     ]
     page = ids(meili, SearchQuery(sort=Sort.date, now=NOW, offset=2, limit=2))
     assert page == [late["id"], lower["id"]]
-    # a page that ends inside a tie: the tied events are all fetched, the smaller id wins
-    meili.upsert([doc("event", starts_at=start, ends_at=start + 5) for _ in range(3)])
+    # a page that ends inside a tie: Meilisearch breaks it by id, as we do
+    later = [
+        doc("event", object_id="f" + str(uuid.uuid4())[1:], starts_at=start, ends_at=start + 5)
+        for _ in range(3)
+    ]
+    meili.upsert(later)  # ids after tie_a's, in any order with tie_b's
     assert ids(meili, SearchQuery(sort=Sort.date, now=NOW, limit=1)) == [tie_a["id"]]
+    tied = sorted([tie_b["id"], *(d["id"] for d in later)])
+    assert ids(meili, SearchQuery(sort=Sort.date, now=NOW, offset=1, limit=2)) == tied[:2]
     assert ids(meili, SearchQuery(sort=Sort.date, now=NOW, offset=5, limit=3)) == order[2:5]
     assert ids(meili, SearchQuery(sort=Sort.date, now=NOW, offset=9)) == order[6:]
     # without text, "relevance" is the date order (soonest first)
     soonest = ids(meili, SearchQuery(now=NOW, limit=3))
     assert soonest == ids(meili, SearchQuery(sort=Sort.date, now=NOW, limit=3))
     assert soonest[0] == tie_a["id"]
+
+
+def test_requests_per_search(meili: MeiliBackend, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The date order is one request (hits, facets and documents); a radius is two (the
+    candidates, then the page's documents); a page past the events fetches the others."""
+    start = int(NOW.timestamp()) + 86400
+    events = [doc("event", starts_at=start + i % 3, ends_at=start + 10) for i in range(6)]
+    others = [doc(name=name, lat=LILLE.lat, lng=LILLE.lon) for name in ("b", "A", "c")]
+    meili.upsert([*events, *others])
+    sent: list[str] = []
+    call = meili._call
+
+    def counted(method: str, path: str, body: Any = None) -> Any:
+        sent.append(path.rsplit("/", 1)[-1])
+        return call(method, path, body)
+
+    monkeypatch.setattr(meili, "_call", counted)
+    result = meili.search(SearchQuery(sort=Sort.date, now=NOW, limit=4))
+    assert sent == ["search"] and result.total == 9 and len(result.hits) == 4
+    assert result.hits[0].document == min(events, key=lambda e: (e["starts_at"], e["id"]))
+    sent.clear()
+    page = meili.search(SearchQuery(sort=Sort.date, now=NOW, offset=5, limit=3))
+    assert [h.document["name"] for h in page.hits[1:]] == ["A", "b"]
+    # the others' names, then those of their documents the first answer did not hold
+    assert sent[:2] == ["search", "search"] and set(sent[2:]) <= {"fetch"}
+    sent.clear()
+    meili.search(SearchQuery(sort=Sort.date, now=NOW, limit=20))  # every match in one answer
+    assert sent == ["search"]
+    sent.clear()
+    meili.search(SearchQuery(point=LILLE, radius_km=1, sort=Sort.distance, now=NOW))
+    assert sent == ["search", "fetch"]
 
 
 def test_event_windows_upcoming_and_cancelled(meili: MeiliBackend) -> None:

@@ -39,7 +39,7 @@ def test_a_saved_place_is_geocoded_shown_and_kept(client: TestClient, world: Wor
     # a PUT without `place` leaves it as it is; the other fields are replaced as before
     renamed = _put(client, camille, {"name": "Camille D."})
     assert renamed["place"] == saved["place"]
-    assert renamed["name"] == "Camille D." and renamed["bio"] == "" and not renamed["public_profile"]
+    assert (renamed["name"], renamed["bio"], renamed["public_profile"]) == ("Camille D.", "", False)
 
 
 def test_given_coordinates_are_kept_and_null_clears(client: TestClient, world: World) -> None:
