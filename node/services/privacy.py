@@ -35,12 +35,13 @@ from node.models import (
     Participation,
     ParticipationState,
     Person,
+    Place,
     Project,
     Role,
     Token,
 )
 from node.services.accounts import revoke_all_tokens, verify_password
-from node.services.common import unique_username
+from node.services.common import place_input, unique_username
 from node.services.context import NodeContext
 from node.services.outbox import index, publish
 
@@ -79,6 +80,8 @@ class AccountData(BaseModel):
     bio: str
     public_profile: bool
     is_admin: bool
+    #: the saved place ("near me"), as given
+    place: dict[str, object] | None = None
     created: datetime
     updated: datetime
 
@@ -190,6 +193,7 @@ def export_personal_data(session: Session, node: NodeContext, person: Person) ->
         bio=person.bio,
         public_profile=person.public_profile,
         is_admin=person.is_admin,
+        place=place_input(session.get(Place, person.place_id)) if person.place_id else None,
         created=person.created,
         updated=person.updated,
     )
@@ -376,6 +380,7 @@ def delete_account(session: Session, node: NodeContext, person: Person) -> None:
     person.locale = "fr"
     person.public_profile = False
     person.is_admin = False
+    person.place_id = None
     person.inbox = None
     person.shared_inbox = None
     short = person.id.replace("-", "")[-12:]  # the random end of a UUIDv7
