@@ -10,6 +10,7 @@ import threading
 from typing import Any
 
 import httpx
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlmodel import col, select
 
@@ -131,6 +132,14 @@ class Federation:
     def remember(self, document: dict[str, Any]) -> RemoteActor:
         """Store (or refresh) an actor document we fetched from its own id."""
         parsed: ParsedActor = parse_actor(document)
+        try:
+            return self._store_actor(parsed, document)
+        except IntegrityError:
+            # Two first requests signed by an unknown actor at once (two deliveries from
+            # one peer): the other stored it meanwhile; this refreshes that row.
+            return self._store_actor(parsed, document)
+
+    def _store_actor(self, parsed: ParsedActor, document: dict[str, Any]) -> RemoteActor:
         with self.runtime.transaction() as session:
             found = session.scalar(
                 select(RemoteActor).where(col(RemoteActor.ap_id) == parsed.ap_id)

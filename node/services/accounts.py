@@ -8,6 +8,7 @@ import secrets
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlmodel import col, select
 
@@ -15,7 +16,7 @@ from node.dbtypes import utcnow
 from node.errors import Conflict, Invalid, Unauthenticated
 from node.models import Person, Token
 from node.schemas import AccountIn, PasswordChangeIn, ProfileIn
-from node.services.common import make_place, slugify, unique_username
+from node.services.common import add_with_username, make_place, slugify
 from node.services.context import NodeContext
 from node.services.outbox import publish
 
@@ -35,15 +36,21 @@ def register(session: Session, node: NodeContext, data: AccountIn) -> Person:
         raise Conflict("an account exists with this email", {"email": "already registered"})
     person = Person(
         ap_id="",
-        username=unique_username(session, Person, slugify(data.name, "membre")),
+        username="",
         name=data.name,
         email=email,
         password_hash=hash_password(data.password),
         locale=data.locale,
     )
     person.ap_id = node.urls.person(person.id)
-    session.add(person)
-    session.flush()
+    try:
+        add_with_username(session, person, slugify(data.name, "membre"))
+    except IntegrityError:  # the same email registered at the same moment
+        if session.scalar(select(col(Person.id)).where(col(Person.email) == email)) is None:
+            raise
+        raise Conflict(
+            "an account exists with this email", {"email": "already registered"}
+        ) from None
     return person
 
 

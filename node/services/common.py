@@ -7,6 +7,7 @@ import unicodedata
 from typing import TypeVar
 
 from sqlalchemy import delete
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlmodel import col, select
 
@@ -112,3 +113,32 @@ def unique_username(session: Session, model: type[Stored], wanted: str) -> str:
     while f"{wanted}-{n}" in taken:
         n += 1
     return f"{wanted}-{n}"
+
+
+def add_with_username(session: Session, obj: Stored, wanted: str, *, tries: int = 50) -> None:
+    """Add ``obj`` (flushed) under the username ``wanted`` or the next free one.
+
+    Two transactions may pick the same free name at once (two « Camille » registering
+    together): on PostgreSQL the second insert then fails on the unique index, inside a
+    savepoint, and that transaction picks again instead of failing the request. Not on
+    SQLite, where pysqlite opens no transaction before a SAVEPOINT (its RELEASE would
+    commit the row even if the request then fails): a plain insert there.
+    """
+    model = type(obj)
+    if session.get_bind().dialect.name != "postgresql":
+        obj.username = unique_username(session, model, wanted)
+        session.add(obj)
+        session.flush()
+        return
+    column = model.username  # type: ignore[attr-defined]
+    for _ in range(tries):
+        obj.username = unique_username(session, model, wanted)
+        try:
+            with session.begin_nested():
+                session.add(obj)
+            return
+        except IntegrityError:
+            taken = select(col(model.id)).where(column == obj.username)  # type: ignore[attr-defined]
+            if session.scalar(taken) is None:
+                raise  # another unique column: not ours to retry
+    raise RuntimeError(f"no free username near {wanted!r} after {tries} tries")

@@ -14,12 +14,12 @@ from node.models import Follow, Membership, MembershipState, Organisation, Perso
 from node.sanitize import sanitize_html
 from node.schemas import OrganisationIn
 from node.services.common import (
+    add_with_username,
     get_live,
     make_place,
     place_input,
     set_labels,
     slugify,
-    unique_username,
 )
 from node.services.context import NodeContext
 from node.services.events import tombstone_events_of
@@ -34,13 +34,12 @@ def create_organisation(
     """Publish an organisation; its creator becomes its admin."""
     org = Organisation(
         ap_id="",
-        username=unique_username(session, Organisation, slugify(data.name, "organisation")),
+        username="",
         **_fields(data),
         place_id=make_place(session, node, data.place),
     )
     org.ap_id = node.urls.organisation(org.id)
-    session.add(org)
-    session.flush()
+    add_with_username(session, org, slugify(data.name, "organisation"))
     session.add(
         Membership(
             organisation_id=org.id,
