@@ -5,6 +5,7 @@ of "near me": a distance order without a point centres on the caller's saved pla
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -100,7 +101,12 @@ class SearchService:
             centre = self.default_centre(saved_place)
             if centre is not None:
                 query = replace(query, point=centre)
-        return self.ready().search(query)
+        started = time.perf_counter()
+        result = self.ready().search(query)
+        self.runtime.metrics.search_duration.labels(
+            self.runtime.settings.search, "text" if query.text else "filter"
+        ).observe(time.perf_counter() - started)
+        return result
 
     def close(self) -> None:
         self.backend.close()

@@ -282,3 +282,9 @@ def test_the_search_parameters_are_documented(client: TestClient) -> None:
         "cursor",
         "origin",
     } <= parameters
+
+
+def test_search_latency_is_measured(client: TestClient, runtime: Runtime) -> None:
+    assert client.get("/api/v1/search", params={"q": "vélo"}).status_code == 200
+    scraped = runtime.metrics.render().decode()
+    assert 'maillon_search_duration_seconds_count{backend="embedded",kind="text"} 1.0' in scraped
