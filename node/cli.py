@@ -297,6 +297,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         base = _base_url(args.host, args.port)
         _say(f"Maillon node on {base}  (API {base}/api/v1/docs, health {base}/healthz)")
         _say(f"public URL {settings.public_url}; {threads} job worker thread(s); Ctrl-C stops")
+        _warn_secret(settings)
         # Our handler formats uvicorn's records too; our access lines replace uvicorn's.
         config = uvicorn.Config(
             app,
@@ -338,6 +339,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
         missing = [kind for kind in requested or [] if kind not in registered]
         if missing:
             _say(f"no handler for {', '.join(missing)}: those jobs stay queued")
+        _warn_secret(settings)
         active = sorted(set(requested or registered) & set(registered))
         if args.drain:
             handled = runtime.worker(active).drain() if active else 0
@@ -734,6 +736,16 @@ def _safe_url(url: str) -> str:
 def _first_line(error: object) -> str:
     text = str(getattr(error, "orig", None) or error).strip()
     return text.splitlines()[0] if text else type(error).__name__
+
+
+def _warn_secret(settings: Settings) -> None:
+    """A random per-process secret cannot decrypt the keys another process stored."""
+    if "secret_key" not in settings.model_fields_set:
+        _say(
+            "warning: MAILLON_SECRET_KEY is not set: this process uses a random secret, so "
+            "sessions and the actors' signing keys do not survive a restart and are not "
+            "shared with other processes. Set it (and keep it) on a real node."
+        )
 
 
 def _say(message: str) -> None:
