@@ -10,10 +10,10 @@ match theirs.
 from __future__ import annotations
 
 from typing import Any, Final
-from urllib.parse import urlsplit
 
 from node.models import Event, Place
 from node.schemas import MAX_DESCRIPTION
+from node.services.outbox import domain_of
 
 AS_CONTEXT: Final = "https://www.w3.org/ns/activitystreams"
 SECURITY_CONTEXT: Final = "https://w3id.org/security/v1"
@@ -152,25 +152,13 @@ ORGANISERS_MAX: Final = 11
 
 # --- URLs --------------------------------------------------------------------------------
 
-_DEFAULT_PORTS: Final = {"http": 80, "https": 443}
-
-
 def host_of(url: str) -> str:
-    """The host of a URL, lowercase, with its port when not the scheme's default.
-
-    ``https://Mobilizon.Example:443/@x`` → ``mobilizon.example``;
-    ``http://127.0.0.1:8001/a`` → ``127.0.0.1:8001``. Raises :class:`ValueError` for a
-    URL without a host or with an invalid port.
-    """
-    parts = urlsplit(url)
-    host = parts.hostname
+    """The host of a URL as :func:`node.services.outbox.domain_of` names it, but strict:
+    ``https://Mobilizon.Example:443/@x`` → ``mobilizon.example``; :class:`ValueError` for a
+    URL without a host or with an invalid port."""
+    host = domain_of(url)
     if not host:
         raise ValueError(f"no host in {url[:80]!r}")
-    port = parts.port  # ValueError when not a number in range
-    if ":" in host:  # IPv6 literal
-        host = f"[{host}]"
-    if port is not None and port != _DEFAULT_PORTS.get(parts.scheme.lower()):
-        return f"{host}:{port}"
     return host
 
 

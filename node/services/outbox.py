@@ -104,8 +104,12 @@ def _deliverable(session: Session, inboxes: set[str]) -> set[str]:
 
 
 def domain_of(url: str) -> str:
-    """The host (with a non-default port) of a URL, lower case: how peers are named."""
+    """The host of a URL, lower case, with its port when not the scheme's default: how
+    peers are named (``http://127.0.0.1:8001/a`` → ``127.0.0.1:8001``); ``""`` when the URL
+    has no host. An invalid port raises ``ValueError``."""
     parts = urlsplit(url)
     host = (parts.hostname or "").lower()
-    default = {"http": 80, "https": 443}.get(parts.scheme)
+    if ":" in host:  # IPv6 literal
+        host = f"[{host}]"
+    default = {"http": 80, "https": 443}.get(parts.scheme.lower())
     return host if parts.port in (None, default) else f"{host}:{parts.port}"
