@@ -11,6 +11,7 @@ from federation.process import Ignored, Incoming, handles
 from node.errors import Conflict, DomainError
 from node.models import Event, Organisation, Participation, Person
 from node.services import events, organisations, remote
+from node.services.common import participation_of
 
 
 def _person(incoming: Incoming) -> Person:
@@ -83,7 +84,7 @@ def leave(incoming: Incoming) -> str | None:
         event = session.scalar(select(Event).where(col(Event.ap_id) == target))
         if person is None or event is None or not event.is_local:
             raise Ignored("no such registration")
-        participation = events.participation_of(session, event.id, person.id)
+        participation = participation_of(session, event.id, person.id)
         if participation is None:
             raise Ignored("no such registration")
         session.delete(participation)

@@ -13,7 +13,7 @@ from sqlmodel import col, select
 
 from node.errors import Gone, NotFound
 from node.geocoding import PlaceInput
-from node.models import Label, Place, Stored
+from node.models import Label, Participation, Place, Stored
 from node.schemas import PlaceIn
 from node.services.context import NodeContext
 
@@ -31,6 +31,15 @@ def get_live(session: Session, model: type[T], object_id: str, *, lock: bool = F
     if found.deleted_at is not None:
         raise Gone(f"{model.__name__.lower()} {object_id} was deleted")
     return found
+
+
+def participation_of(session: Session, event_id: str, person_id: str) -> Participation | None:
+    """A person's registration for an event, if any."""
+    return session.scalar(
+        select(Participation).where(
+            col(Participation.event_id) == event_id, col(Participation.person_id) == person_id
+        )
+    )
 
 
 def make_place(session: Session, node: NodeContext, data: PlaceIn | None) -> str | None:

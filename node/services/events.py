@@ -25,7 +25,7 @@ from node.models import (
 from node.sanitize import sanitize_html
 from node.schemas import EventIn
 from node.services import remote
-from node.services.common import get_live, make_place, place_input, set_labels
+from node.services.common import get_live, make_place, participation_of, place_input, set_labels
 from node.services.context import NodeContext
 from node.services.outbox import publish
 from node.services.permissions import require_event_editor, require_local, require_org_admin
@@ -241,14 +241,6 @@ def going_count(session: Session, event_id: str) -> int:
             )
         )
         or 0
-    )
-
-
-def participation_of(session: Session, event_id: str, person_id: str) -> Participation | None:
-    return session.scalar(
-        select(Participation).where(
-            col(Participation.event_id) == event_id, col(Participation.person_id) == person_id
-        )
     )
 
 

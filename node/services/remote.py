@@ -31,7 +31,7 @@ from node.models import (
     Stored,
 )
 from node.schemas import PlaceIn
-from node.services.common import make_place, set_labels, unique_username
+from node.services.common import make_place, participation_of, set_labels, unique_username
 from node.services.context import NodeContext
 from node.services.outbox import domain_of, index, publish
 
@@ -277,11 +277,7 @@ def join_remote_event(
 ) -> Participation:
     """A local person registers for a remote event: pending until its organiser answers
     our ``Join`` with ``Accept`` (going) or ``Reject``."""
-    existing = session.scalar(
-        select(Participation).where(
-            col(Participation.event_id) == event.id, col(Participation.person_id) == person.id
-        )
-    )
+    existing = participation_of(session, event.id, person.id)
     if existing is not None and existing.state != ParticipationState.rejected:
         return existing
     if existing is not None:
@@ -314,11 +310,7 @@ def leave_remote_event(
     session: Session, node: NodeContext, person: Person, event: Event
 ) -> None:
     """Withdraw from a remote event: the organiser receives ``Leave``."""
-    existing = session.scalar(
-        select(Participation).where(
-            col(Participation.event_id) == event.id, col(Participation.person_id) == person.id
-        )
-    )
+    existing = participation_of(session, event.id, person.id)
     if existing is not None:
         session.delete(existing)
     inbox = organiser_inbox(session, event)
@@ -334,19 +326,3 @@ def leave_remote_event(
             inboxes=[inbox],
             public=False,
         )
-
-
-def answer_remote_join(
-    session: Session, person: Person, event: Event, *, accepted: bool
-) -> Participation | None:
-    """The remote organiser answered our ``Join``."""
-    participation = session.scalar(
-        select(Participation).where(
-            col(Participation.event_id) == event.id, col(Participation.person_id) == person.id
-        )
-    )
-    if participation is None:
-        return None
-    participation.state = ParticipationState.going if accepted else ParticipationState.rejected
-    participation.updated = utcnow()
-    return participation

@@ -16,6 +16,7 @@ from node.dbtypes import utcnow
 from node.errors import Conflict, Gone, NotFound
 from node.models import Event, Organisation
 from node.services import events as service
+from node.services.common import participation_of
 from node.services.permissions import can_edit_event
 from web.app import flash
 from web.errors import error_page
@@ -67,7 +68,7 @@ def event_page(event_id: str, request: Request) -> Response:
         if person is not None:  # anonymous readers need neither (most page views)
             row = session.get(Event, event_id)
             assert row is not None
-            participation = service.participation_of(session, event_id, person.id)
+            participation = participation_of(session, event_id, person.id)
             editor = can_edit_event(session, person, row)
     values: dict[str, Any] = {
         "event": event,
