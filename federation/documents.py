@@ -48,6 +48,19 @@ MODELS: dict[str, type[Stored]] = {
 }
 
 
+def local_actor(session: Session, urls: Urls, ap_id: str) -> tuple[str, Stored | None] | None:
+    """``(kind, row)`` when ``ap_id`` names one of our live actors — ``("node", None)`` for
+    the node's own — else ``None``."""
+    if ap_id == urls.node_actor:
+        return "node", None
+    for kind in ("organisation", "project", "person"):
+        model = MODELS[kind]
+        row = session.scalar(select(model).where(col(model.ap_id) == ap_id))
+        if row is not None and row.is_local and row.deleted_at is None:
+            return kind, row
+    return None
+
+
 def project_username(project: Project) -> str:
     return f"project-{project.id}"
 

@@ -14,12 +14,12 @@ from sqlalchemy.orm import Session
 from sqlmodel import col, select
 
 from federation import keys
-from federation.documents import MODELS
+from federation.documents import local_actor
 from federation.handlers.follows import send
 from federation.policy import domain_of, federates_with, peer, set_policy
 from federation.service import Federation, Refused
 from node.dbtypes import utcnow
-from node.models import Follower, Peer, Stored
+from node.models import Follower, Peer
 from node.services.outbox import publish
 
 ACTOR_LINK = "https://www.w3.org/ns/activitystreams#Application"
@@ -125,7 +125,10 @@ def rotate_key(federation: Federation, actor: str) -> str:
     """Give a local actor a new key pair and tell its followers (``Update`` of the actor,
     carrying the new public key); peers verifying an old signature re-fetch the actor."""
     with federation.runtime.transaction() as session:
-        kind, row = _local_actor(session, federation, actor)
+        found = local_actor(session, federation.urls, actor)
+        if found is None:
+            raise PeerError(f"{actor} is not an actor of this node")
+        kind, row = found
         keys.rotate(session, actor, federation.settings.secret_key)
         if row is not None:
             publish(
@@ -140,15 +143,3 @@ def rotate_key(federation: Federation, actor: str) -> str:
             )
     return actor
 
-
-def _local_actor(
-    session: Session, federation: Federation, actor: str
-) -> tuple[str, Stored | None]:
-    if actor == federation.urls.node_actor:
-        return "node", None
-    for kind in ("organisation", "project", "person"):
-        model = MODELS[kind]
-        row = session.scalar(select(model).where(col(model.ap_id) == actor))
-        if row is not None and row.is_local and row.deleted_at is None:
-            return kind, row
-    raise PeerError(f"{actor} is not an actor of this node")

@@ -19,10 +19,12 @@ from federation.documents import MODELS, node_actor, object_document, render
 from federation.negotiation import INTERNAL_PREFIX
 from node.models import Activity, Organisation, Project, Stored, Territory
 from node.runtime import Runtime
+from node.urls import COLLECTIONS as COLLECTION_PATHS
 
 AP_JSON = "application/activity+json"
 router = APIRouter(include_in_schema=False)
 ACTORS = ("organisations", "projects", "people")
+KINDS = {path: kind for kind, path in COLLECTION_PATHS.items()}  # "events" → "event"
 COLLECTIONS = ("outbox", "followers", "following", "upcoming-events")
 
 
@@ -45,9 +47,7 @@ def node_name(session: Session) -> str:
 
 
 def _local(session: Session, collection: str, object_id: str) -> Stored | None:
-    kind = {"organisations": "organisation", "events": "event", "projects": "project",
-            "people": "person"}.get(collection)
-    model = MODELS.get(kind or "")
+    model = MODELS.get(KINDS.get(collection, ""))
     row = session.get(model, object_id) if model else None
     return row if row is not None and row.is_local else None
 

@@ -10,28 +10,16 @@ from sqlmodel import col, select
 
 from federation.convert import activity as activity_document
 from federation.convert import object_id
-from federation.documents import MODELS
+from federation.documents import local_actor
 from federation.process import Ignored, Incoming, handles
 from federation.service import Federation
 from node.dbtypes import utcnow
 from node.jobs import enqueue
-from node.models import Activity, Follower, Participation, Peer, Report, Stored
+from node.models import Activity, Follower, Participation, Peer, Report
 from node.services import remote
 from node.services.outbox import publish
 
 SYNC_KEY = "sync:{domain}"
-
-
-def local_actor(session: Session, federation: Federation, ap_id: str) -> str | None:
-    """``ap_id`` when it names one of our live actors (the node, a group, a person)."""
-    if ap_id == federation.urls.node_actor:
-        return ap_id
-    for kind in ("organisation", "project", "person"):
-        model = MODELS[kind]
-        row: Stored | None = session.scalar(select(model).where(col(model.ap_id) == ap_id))
-        if row is not None and row.is_local and row.deleted_at is None:
-            return ap_id
-    return None
 
 
 def send(
@@ -71,9 +59,10 @@ def follow(incoming: Incoming) -> str | None:
     federation = incoming.federation
     target = object_id(incoming.object)
     with federation.runtime.transaction() as session:
-        followed = local_actor(session, federation, target)
-    if followed is None:
+        found = local_actor(session, federation.urls, target)
+    if found is None:
         raise Ignored(f"{target} is not an actor of this node")
+    followed = target
     follower = federation.actor(incoming.actor)
     inbox = follower.shared_inbox or follower.inbox
     with federation.runtime.transaction() as session:
