@@ -787,7 +787,9 @@ def _importable(module: str) -> bool:
     return True
 
 
-def run(args: argparse.Namespace) -> int:
+def prepare(args: argparse.Namespace) -> tuple[str, int | None, int | None]:
+    """Check the options, choose the load generator and the CPUs, print the machine:
+    ``(loadgen, server CPU, load CPU)`` (shared with bench/web.py)."""
     if not 1 <= args.connections <= MAX_CONNECTIONS:
         raise SystemExit(f"--connections must be 1..{MAX_CONNECTIONS}")
     if not 0 < args.duration <= MAX_DURATION_S or not 0 <= args.warmup <= MAX_DURATION_S:
@@ -814,6 +816,11 @@ def run(args: argparse.Namespace) -> int:
     info = machine()
     for key, value in info.items():
         print(f"{key:>8}: {value}")
+    return kind, server_cpu, load_cpu
+
+
+def run(args: argparse.Namespace) -> int:
+    kind, server_cpu, load_cpu = prepare(args)
 
     with tempfile.TemporaryDirectory(prefix="maillon-bench-") as tmp:
         workdir = Path(tmp)

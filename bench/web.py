@@ -59,9 +59,6 @@ sys.path.insert(0, str(_BENCH.parent))
 
 from bench.api import (  # noqa: E402
     CITIES,
-    MAX_CONNECTIONS,
-    MAX_DURATION_S,
-    MAX_EVENTS,
     TAG_WORDS,
     THEME_IDS,
     TIMEZONE,
@@ -70,7 +67,7 @@ from bench.api import (  # noqa: E402
     Territory,
     generate,
     load_average,
-    machine,
+    prepare,
     serve_node,
     uvicorn_options,
 )
@@ -551,32 +548,7 @@ def check_pages(node_port: int, floor_port: int, territory: Territory) -> dict[s
 
 
 def run(args: argparse.Namespace) -> int:
-    if not 1 <= args.connections <= MAX_CONNECTIONS:
-        raise SystemExit(f"--connections must be 1..{MAX_CONNECTIONS}")
-    if not 0 < args.duration <= MAX_DURATION_S or not 0 <= args.warmup <= MAX_DURATION_S:
-        raise SystemExit(f"--duration and --warmup are capped at {MAX_DURATION_S:.0f} s")
-    if not 1 <= args.rounds <= 5:
-        raise SystemExit("--rounds must be 1..5")
-    if not 1 <= args.events <= MAX_EVENTS:
-        raise SystemExit(f"--events must be 1..{MAX_EVENTS}")
-    kind = args.loadgen
-    if kind in ("auto", "wrk") and shutil.which("wrk") is None:
-        if kind == "wrk":
-            raise SystemExit("wrk is not installed (apt-get install wrk); or --loadgen python")
-        print(
-            "note: wrk not found; falling back to the Python load generator, which costs "
-            "CPU beside the server (install wrk for fairer figures)",
-            file=sys.stderr,
-        )
-        kind = "python"
-    elif kind == "auto":
-        kind = "wrk"
-    cpus = sorted(os.sched_getaffinity(0))
-    server_cpu, load_cpu = (cpus[-1], cpus[0]) if args.pin and len(cpus) >= 2 else (None, None)
-
-    info = machine()
-    for key, value in info.items():
-        print(f"{key:>8}: {value}")
+    kind, server_cpu, load_cpu = prepare(args)
 
     with tempfile.TemporaryDirectory(prefix="maillon-bench-web-") as tmp:
         workdir = Path(tmp)
