@@ -53,22 +53,11 @@ _BENCH = Path(__file__).resolve().parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _BENCH]
 sys.path.insert(0, str(_BENCH.parent))
 
-from bench.common import HOST, get_json, pin_to, serve_process  # noqa: E402
+from bench.common import HOST, TAG_WORDS, THEME_IDS, get_json, pin_to, serve_process  # noqa: E402
 
 PUBLIC_URL = "http://bench.maillon.test"
 API = "/api/v1"
 TIMEZONE = "Europe/Paris"
-THEME_IDS = (
-    "food", "culture", "social-economy", "education", "employment", "energy",
-    "environment", "housing", "mobility", "digital", "health", "solidarity", "sport",
-    "citizenship", "crafts", "sharing",
-)  # fmt: skip
-TAG_WORDS = (
-    "velo", "compost", "repair-cafe", "jardin-partage", "amap", "zero-dechet", "tiers-lieu",
-    "numerique-inclusif", "insertion", "habitat-participatif", "monnaie-locale", "friperie",
-    "circuit-court", "atelier", "conference", "benevolat", "solaire", "covoiturage",
-    "lecture", "concert", "marche", "formation", "jeunesse", "seniors", "quartier",
-)  # fmt: skip
 CITIES = (
     ("Lille", "59000", "59350", 50.6292, 3.0573),
     ("Roubaix", "59100", "59512", 50.6942, 3.1746),

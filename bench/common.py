@@ -21,7 +21,17 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+from node.themes import THEMES
+
 HOST = "127.0.0.1"  # the load only ever goes to loopback
+THEME_IDS = tuple(THEMES)
+#: free tags the generated territories use (realistic ESS words, folded)
+TAG_WORDS = (
+    "velo", "compost", "repair-cafe", "jardin-partage", "amap", "zero-dechet", "tiers-lieu",
+    "numerique-inclusif", "insertion", "habitat-participatif", "monnaie-locale", "friperie",
+    "circuit-court", "atelier", "conference", "benevolat", "solaire", "covoiturage",
+    "lecture", "concert", "marche", "formation", "jeunesse", "seniors", "quartier",
+)  # fmt: skip
 SERVER_START_TIMEOUT_S = 60.0
 
 

@@ -76,7 +76,10 @@ ROOT = _BENCH.parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _BENCH]
 sys.path.insert(0, str(ROOT))
 
-HOST = "127.0.0.1"
+from bench.common import HOST  # noqa: E402
+from bench.common import TAG_WORDS as TAGS  # noqa: E402
+from bench.common import THEME_IDS as THEMES  # noqa: E402
+
 PUBLIC_URL = "http://bench.maillon.test"
 MAILLON = Path(sys.executable).with_name("maillon")
 MEILI_VERSION = "1.21.0"
@@ -85,16 +88,6 @@ START_TIMEOUT_S = 180.0
 MAX_DURATION_S = 120.0
 MAX_CONNECTIONS = 256
 PASSWORD = "correct horse battery"
-THEMES = (
-    "food", "culture", "social-economy", "education", "employment", "energy",
-    "environment", "housing", "mobility", "digital", "health", "solidarity", "sport",
-    "citizenship", "crafts", "sharing",
-)  # fmt: skip
-TAGS = (
-    "velo", "compost", "repair-cafe", "jardin-partage", "amap", "zero-dechet", "tiers-lieu",
-    "insertion", "monnaie-locale", "friperie", "circuit-court", "atelier", "conference",
-    "benevolat", "solaire", "covoiturage", "lecture", "concert", "marche", "formation",
-)  # fmt: skip
 WORDS = (
     "atelier", "repair", "velo", "compost", "concert", "jardin", "conference", "marche",
     "rencontre", "quartier", "lille", "roubaix", "numerique", "formation", "solidaire",

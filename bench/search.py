@@ -69,6 +69,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
 sys.path.insert(0, str(ROOT))
 
+from bench.common import TAG_WORDS as TAGS  # noqa: E402
+from bench.common import THEME_IDS  # noqa: E402
 from search.embedded import EmbeddedBackend  # noqa: E402
 from search.embedded_store import key_token  # noqa: E402
 from search.geo import EARTH_RADIUS_KM, box_around  # noqa: E402
@@ -88,17 +90,6 @@ MAX_QUERIES = 2_000
 NOW = dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.UTC)
 DAY = 86_400
 
-THEME_IDS = (
-    "food", "culture", "social-economy", "education", "employment", "energy",
-    "environment", "housing", "mobility", "digital", "health", "solidarity", "sport",
-    "citizenship", "crafts", "sharing",
-)  # fmt: skip
-TAGS = (
-    "velo", "compost", "repair-cafe", "jardin-partage", "amap", "zero-dechet", "tiers-lieu",
-    "numerique-inclusif", "insertion", "habitat-participatif", "monnaie-locale", "friperie",
-    "circuit-court", "atelier", "conference", "benevolat", "solaire", "covoiturage",
-    "lecture", "concert", "marche", "formation", "jeunesse", "seniors", "quartier",
-)  # fmt: skip
 #: (city, latitude, longitude, weight, spread in degrees)
 CITIES = (
     ("Lille", 50.6292, 3.0573, 30, 0.020),
