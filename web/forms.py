@@ -114,6 +114,11 @@ def _message(item: Any, translate: Translate) -> str:
         return translate(str(item.get("msg", "")))
 
 
+#: Refusals a form cannot show next to a field: the error pages answer them (sign in,
+#: forbidden, not found, gone).
+PAGE_ERRORS = frozenset({401, 403, 404, 410})
+
+
 def domain_errors(error: DomainError, translate: Translate) -> FormState:
     """A service's refusal as form errors: its fields if it named some, else general."""
     if error.fields:

@@ -21,6 +21,7 @@ from node.services.common import get_live
 from node.services.permissions import require_event_editor
 from web.app import flash
 from web.forms import (
+    PAGE_ERRORS,
     FormState,
     choices,
     domain_errors,
@@ -137,7 +138,7 @@ def update_event(event_id: str, request: Request, form: Form) -> Response:
     except ValidationError as error:
         return _form(request, _invalid(request, typed, error), event_id)
     except DomainError as error:
-        if error.status in (401, 403, 404, 410):
+        if error.status in PAGE_ERRORS:
             raise
         return _form(request, _refused(request, typed, error), event_id)
     flash(request, web.gettext(request, "Your changes are saved."))

@@ -18,6 +18,7 @@ from node.services.common import get_live
 from node.services.permissions import require_local, require_org_admin, require_project_editor
 from web.app import flash
 from web.forms import (
+    PAGE_ERRORS,
     FormState,
     choices,
     domain_errors,
@@ -114,7 +115,7 @@ def update_organisation(organisation_id: str, request: Request, form: Form) -> R
         state = _invalid(typed, error, web.translate(request))
         return _org_form(request, state, organisation_id)
     except DomainError as error:
-        if error.status in (401, 403, 404, 410):
+        if error.status in PAGE_ERRORS:
             raise
         return _org_form(request, _refused(typed, error, web.translate(request)), organisation_id)
     flash(request, web.gettext(request, "Your changes are saved."))
@@ -270,7 +271,7 @@ def update_project(project_id: str, request: Request, form: Form) -> Response:
     except ValidationError as error:
         return _project_form(request, _invalid(typed, error, web.translate(request)), project_id)
     except DomainError as error:
-        if error.status in (401, 403, 404, 410):
+        if error.status in PAGE_ERRORS:
             raise
         return _project_form(request, _refused(typed, error, web.translate(request)), project_id)
     flash(request, web.gettext(request, "Your changes are saved."))
