@@ -68,7 +68,6 @@ import platform
 import random
 import secrets
 import shutil
-import socket
 import sqlite3
 import statistics
 import string
@@ -97,6 +96,7 @@ from sqlmodel import col, select  # noqa: E402
 
 import federation.plugin  # noqa: E402
 import search.plugin  # noqa: E402
+from bench.common import free_port  # noqa: E402
 from federation import peers  # noqa: E402
 from federation.service import Federation  # noqa: E402
 from federation.signatures import (  # noqa: E402
@@ -683,12 +683,6 @@ def inbox_asgi(args: argparse.Namespace, workdir: Path, count: int) -> InboxFigu
             node.close()
     return figures
 
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind((HOST, 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 @contextlib.contextmanager

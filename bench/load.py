@@ -55,7 +55,6 @@ import os
 import platform
 import random
 import secrets
-import socket
 import subprocess
 import sys
 import tempfile
@@ -76,7 +75,7 @@ ROOT = _BENCH.parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _BENCH]
 sys.path.insert(0, str(ROOT))
 
-from bench.common import HOST  # noqa: E402
+from bench.common import HOST, free_port  # noqa: E402
 from bench.common import TAG_WORDS as TAGS  # noqa: E402
 from bench.common import THEME_IDS as THEMES  # noqa: E402
 
@@ -347,12 +346,6 @@ def seed(database_url: str, n_orgs: int, n_events: int, n_people: int, rng_seed:
 
 # --- processes -------------------------------------------------------------------------
 
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((HOST, 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def cpu_seconds(pid: int) -> float:

@@ -47,7 +47,6 @@ import os
 import platform
 import random
 import secrets
-import socket
 import sqlite3
 import string
 import subprocess
@@ -70,7 +69,7 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"
 sys.path.insert(0, str(ROOT))
 
 from bench.common import TAG_WORDS as TAGS  # noqa: E402
-from bench.common import THEME_IDS  # noqa: E402
+from bench.common import THEME_IDS, free_port  # noqa: E402
 from search.embedded import EmbeddedBackend  # noqa: E402
 from search.embedded_store import key_token  # noqa: E402
 from search.geo import EARTH_RADIUS_KM, box_around  # noqa: E402
@@ -231,12 +230,6 @@ class MeiliServer:
     process: subprocess.Popen[bytes]
     log: Path
 
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind((HOST, 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def start_meili(binary: Path, workdir: Path) -> MeiliServer:

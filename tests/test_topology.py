@@ -25,7 +25,6 @@ import os
 import random
 import re
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -43,6 +42,7 @@ import httpx
 import pytest
 
 from node.services.outbox import domain_of
+from tests.ports import free_port
 from tests.search.conftest import DEFAULT_BIN, MeiliServer, start_meili
 
 pytestmark = pytest.mark.topology
@@ -93,12 +93,6 @@ def _missing(reason: str) -> None:
 
 # --- processes ---------------------------------------------------------------------------
 
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def _until(
@@ -607,7 +601,7 @@ def test_node_topology_holds_load_and_faults(
     started = time.monotonic()
     meili_dir = tmp_path / "meili"
     meili: list[MeiliServer] = [start_meili(meili_binary, meili_dir)]  # the last one runs
-    web_ports = [_free_port(), _free_port()]
+    web_ports = [free_port(), free_port()]
     a_url = f"http://127.0.0.1:{web_ports[0]}"
     a_env = _base_env(tmp_path / "pycache") | {
         "MAILLON_DATABASE_URL": pg_database,
@@ -621,7 +615,7 @@ def test_node_topology_holds_load_and_faults(
         "MAILLON_JOB_LEASE_SECONDS": str(LEASE_SECONDS),
         "MAILLON_LOG_LEVEL": "WARNING",
     }
-    b_port = _free_port()
+    b_port = free_port()
     b_url = f"http://127.0.0.1:{b_port}"
     b_db = tmp_path / "b.db"
     b_env = _base_env(tmp_path / "pycache") | {

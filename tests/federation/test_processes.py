@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -14,15 +13,11 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.ports import free_port
+
 DEADLINE_SECONDS = 60.0
 MAILLON = Path(sys.executable).with_name("maillon")
 
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def _env(tmp_path: Path, name: str, port: int) -> dict[str, str]:
@@ -48,7 +43,7 @@ def _until(check: object, what: str) -> None:
 
 @contextmanager
 def serve(tmp_path: Path, name: str) -> Iterator[tuple[str, dict[str, str]]]:
-    port = _free_port()
+    port = free_port()
     env = _env(tmp_path, name, port)
     log_path = tmp_path / f"{name}.log"
     with log_path.open("wb") as log:

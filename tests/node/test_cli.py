@@ -28,6 +28,7 @@ from node.models import Person
 from node.runtime import Runtime, build_runtime
 from node.services import accounts
 from node.settings import Settings
+from tests.ports import free_port
 
 SERVE_DEADLINE_SECONDS = 60.0
 
@@ -324,18 +325,12 @@ def test_serve_says_when_the_port_is_taken(db_url: str, capsys: pytest.CaptureFi
     assert f"cannot listen on 127.0.0.1:{port}: Address already in use" in err
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
 
 def test_serve_demo_end_to_end(tmp_path: Path) -> None:
     """`maillon serve --demo` as a real process: health, then the demo's events."""
     executable = Path(sys.executable).with_name("maillon")
     assert executable.exists(), f"{executable} missing: pip install -e . first"
-    port = _free_port()
+    port = free_port()
     base = f"http://127.0.0.1:{port}"
     env = {k: v for k, v in os.environ.items() if not k.startswith("MAILLON_")}
     env["MAILLON_DATABASE_URL"] = f"sqlite:///{tmp_path / 'demo.db'}"

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import secrets
-import socket
 import subprocess
 import time
 import uuid
@@ -24,6 +23,7 @@ import pytest
 
 from search.backend import SearchBackend
 from search.meili import MeiliBackend
+from tests.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 MEILI_VERSION = "1.21.0"
@@ -63,7 +63,7 @@ def start_meili(
     """
     workdir.mkdir(parents=True, exist_ok=True)
     key = key or secrets.token_urlsafe(24)
-    port = port or _free_port()
+    port = port or free_port()
     log = workdir / "meilisearch.log"
     command = [
         str(binary),
@@ -134,12 +134,6 @@ def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SearchBa
     meili.drop()
     meili.close()
 
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def _startup_failed(process: subprocess.Popen[bytes], log: Path, why: str) -> None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -23,6 +22,7 @@ import httpx
 import pytest
 
 from node.demo import DEMO_PASSWORD
+from tests.ports import free_port
 
 CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser")
 START_DEADLINE = 180.0
@@ -50,12 +50,6 @@ class Node:
     def url(self, path: str) -> str:
         return self.base + path
 
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def poll(check: Callable[[], Any], deadline_seconds: float, what: str) -> Any:
@@ -86,7 +80,7 @@ def node(tmp_path_factory: pytest.TempPathFactory, chromium: str) -> Iterator[No
     """``maillon serve --demo`` as a user starts it, with one job worker (indexing)."""
     workdir = tmp_path_factory.mktemp("browser-node")
     executable = Path(sys.executable).with_name("maillon")
-    port = _free_port()
+    port = free_port()
     base = f"http://127.0.0.1:{port}"
     env = {k: v for k, v in os.environ.items() if not k.startswith("MAILLON_")}
     database_url = f"sqlite:///{workdir / 'node.db'}"
