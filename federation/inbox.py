@@ -21,6 +21,7 @@ from starlette.concurrency import run_in_threadpool
 
 from federation.convert import ParseError, object_id, object_type
 from federation.policy import domain_of, federates_with
+from federation.process import delivery_key
 from federation.service import Federation
 from federation.signatures import SignatureError, verify_request
 from node.dbtypes import utcnow
@@ -113,16 +114,6 @@ def _receive(request: Request, body: bytes) -> Response:
         _revive(session, domain_of(actor))
         enqueue(session, "inbox", {"item": item.id}, max_attempts=INBOX_MAX_ATTEMPTS)
     return Response(status_code=202)
-
-
-def delivery_key(activity: dict[str, Any], activity_id: str) -> str:
-    """What makes a delivery "the same activity": its id, and the version of an embedded
-    object (Mobilizon gives an event's Create and every Update one id, ``<event>/activity``)."""
-    inner = activity.get("object")
-    updated = inner.get("updated") if isinstance(inner, dict) else None
-    if not isinstance(updated, str) or not updated:
-        return activity_id
-    return f"{activity_id}#at={updated[:40]}"[:500]
 
 
 def public_target(runtime: Runtime, request: Request) -> str:

@@ -59,6 +59,16 @@ def handles(verb: str, *object_types: str | None) -> Callable[[Handler], Handler
     return add
 
 
+def delivery_key(activity: dict[str, Any], activity_id: str) -> str:
+    """What makes a delivery "the same activity": its id, and the version of an embedded
+    object (Mobilizon gives an event's Create and every Update one id, ``<event>/activity``)."""
+    inner = activity.get("object")
+    updated = inner.get("updated") if isinstance(inner, dict) else None
+    if not isinstance(updated, str) or not updated:
+        return activity_id
+    return f"{activity_id}#at={updated[:40]}"[:500]
+
+
 def handler_for(activity: dict[str, Any]) -> Handler | None:
     verb = str(activity.get("type", ""))
     try:

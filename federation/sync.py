@@ -17,7 +17,7 @@ from sqlmodel import col, select
 
 from federation.convert import ParseError, object_id
 from federation.policy import domain_of
-from federation.process import apply
+from federation.process import apply, delivery_key
 from federation.service import Federation, Refused, Unreachable
 from node.dbtypes import utcnow
 from node.jobs import ClaimedJob, RetryLater, enqueue
@@ -112,14 +112,14 @@ class Sync:
                 activities.append(activity)
         if not activities:
             return []
-        ids = [a["id"] for a in activities]
+        ids = [delivery_key(a, a["id"]) for a in activities]
         with self.federation.runtime.transaction() as session:
             seen = set(
                 session.scalars(
                     select(col(InboxItem.activity_id)).where(col(InboxItem.activity_id).in_(ids))
                 )
             )
-        return [a for a in activities if a["id"] not in seen]
+        return [a for a in activities if delivery_key(a, a["id"]) not in seen]
 
     def _record(self, activity: dict[str, Any], domain: str, state: str, note: str) -> None:
         """Remember a pulled activity (push may have delivered it meanwhile: fine)."""
@@ -128,7 +128,7 @@ class Sync:
             with self.federation.runtime.transaction() as session:
                 session.add(
                     InboxItem(
-                        activity_id=activity["id"],
+                        activity_id=delivery_key(activity, activity["id"]),
                         actor=str(actor if isinstance(actor, str) else domain)[:500],
                         domain=domain,
                         type=str(activity.get("type", ""))[:32],

@@ -203,3 +203,17 @@ def test_delivery_failures_are_counted_per_peer(nodes: Nodes) -> None:
     nodes.settle()
     scraped = roubaix.runtime.metrics.render().decode()
     assert 'maillon_delivery_failures_total{domain="lille.test"} 2.0' in scraped
+
+
+def test_an_activity_pushed_then_paged_is_recorded_once(nodes: Nodes) -> None:
+    lille, roubaix = nodes.lille, nodes.roubaix
+    token, org_id = _roubaix_org(nodes)
+    roubaix.event(token, org_id, name="Atelier")
+    nodes.settle()  # pushed
+    lille.make_due()  # the periodic catch-up pages the same activities
+    nodes.settle()
+    with lille.runtime.transaction() as session:
+        keys = list(session.scalars(select(col(InboxItem.activity_id))))
+    activities = [key.split("#at=")[0] for key in keys]
+    assert any("#at=" in key for key in keys)  # the Create{Event}, keyed by its version
+    assert len(activities) == len(set(activities))  # pull did not record a pushed one again
