@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import json
 import random
+import threading
+import time
 from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
 
@@ -36,6 +38,7 @@ BREAKER_THRESHOLD = 5
 BREAKER_MAX_SECONDS = 3600.0
 UNAVAILABLE_DAYS = 7
 RETRY_AFTER_CAP = 24 * 3600.0
+RENDER_REUSE_SECONDS = 10.0
 
 
 def retry_delay(attempts: int, rng: random.Random | None = None) -> float:
@@ -82,6 +85,10 @@ class Deliverer:
     def __init__(self, federation: Federation) -> None:
         self.federation = federation
         self.runtime = federation.runtime
+        #: activity id → (when, body): one activity fans out to many inboxes within
+        #: seconds; it is rendered once for them (still "at delivery time")
+        self._bodies: dict[str, tuple[float, bytes | None]] = {}
+        self._lock = threading.Lock()
 
     def __call__(self, job: ClaimedJob) -> None:
         inbox = str(job.payload["inbox"])
@@ -105,11 +112,10 @@ class Deliverer:
             unavailable = peer(session, domain).unavailable_since is not None
             if unavailable and job.attempts > 1:
                 raise PermanentFailure(f"{domain} is unavailable; one try per activity")
-            document = render(session, self.runtime.urls, settings.secret_key, activity)
-            if document is None:
+            body = self._body(session, activity)
+            if body is None:
                 return
             auth = self.federation.signer(session, activity.actor)
-        body = json.dumps(document, ensure_ascii=False).encode()
         try:
             response = self.federation.client.post(
                 inbox,
@@ -129,6 +135,23 @@ class Deliverer:
             raise PermanentFailure(reason)
         asked = retry_after(response, utcnow()) if response.status_code in (429, 503) else None
         raise RetryLater(asked if asked is not None else retry_delay(job.attempts), reason)
+
+    def _body(self, session: Session, activity: Activity) -> bytes | None:
+        now = time.monotonic()
+        with self._lock:
+            cached = self._bodies.get(activity.id)
+        if cached is not None and now - cached[0] < RENDER_REUSE_SECONDS:
+            return cached[1]
+        settings = self.runtime.settings
+        document = render(session, self.runtime.urls, settings.secret_key, activity)
+        body = json.dumps(document, ensure_ascii=False).encode() if document else None
+        with self._lock:
+            if len(self._bodies) > 1000:
+                self._bodies = {
+                    k: v for k, v in self._bodies.items() if now - v[0] < RENDER_REUSE_SECONDS
+                }
+            self._bodies[activity.id] = (now, body)
+        return body
 
     def _succeeded(self, inbox: str, domain: str) -> None:
         with self.runtime.transaction() as session:
