@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 from sqlmodel import col, select
 
 from federation.documents import render
-from federation.policy import domain_of, federates_with, peer
+from federation.policy import domain_of, federates_with, peer, revive
 from federation.service import Federation
 from node.dbtypes import utcnow
 from node.jobs import ClaimedJob, PermanentFailure, RetryLater
@@ -162,10 +162,7 @@ class Deliverer:
             state.last_error = None
             state.last_success_at = utcnow()
             session.add(state)
-            row = peer(session, domain)
-            row.failure_days = []
-            row.unavailable_since = None
-            row.last_success_at = state.last_success_at
+            revive(peer(session, domain), state.last_success_at)
 
     def _failed(self, inbox: str, domain: str, status: int | None, reason: str) -> None:
         self.runtime.metrics.delivery_failures.labels(domain).inc()

@@ -11,20 +11,19 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Any
 
 from fastapi import Request
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 from sqlmodel import col, select
 from starlette.concurrency import run_in_threadpool
 
 from federation.convert import ParseError, object_id, object_type
-from federation.policy import domain_of, federates_with
+from federation.policy import domain_of, federates_with, revive
 from federation.process import delivery_key
 from federation.service import Federation
 from federation.signatures import SignatureError, verify_request
-from node.dbtypes import utcnow
 from node.jobs import enqueue
 from node.models import InboxItem, Peer
 from node.runtime import Runtime
@@ -135,10 +134,8 @@ def _signer_domain(request: Request) -> str | None:
     return None
 
 
-def _revive(session: Any, domain: str) -> None:
+def _revive(session: Session, domain: str) -> None:
     """A peer that speaks to us is up again: forget its failure days."""
-    peer = session.get(Peer, domain)
-    if peer is not None and (peer.unavailable_since or peer.failure_days):
-        peer.unavailable_since = None
-        peer.failure_days = []
-        peer.last_success_at = utcnow()
+    row = session.get(Peer, domain)
+    if row is not None and (row.unavailable_since or row.failure_days):
+        revive(row)

@@ -7,6 +7,8 @@ scheme's default (``node.services.outbox.domain_of``).
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -15,7 +17,7 @@ from node.models import Peer
 from node.services.outbox import domain_of
 from node.settings import Settings
 
-__all__ = ["domain_of", "federates_with", "peer", "set_policy"]
+__all__ = ["domain_of", "federates_with", "peer", "revive", "set_policy"]
 
 POLICIES = ("none", "allowed", "blocked")
 
@@ -52,3 +54,10 @@ def set_policy(session: Session, domain: str, policy: str) -> Peer:
     row.policy = policy
     row.updated = utcnow()
     return row
+
+
+def revive(row: Peer, when: datetime | None = None) -> None:
+    """The peer answered or wrote to us: forget its failure days and unavailability."""
+    row.failure_days = []
+    row.unavailable_since = None
+    row.last_success_at = when or utcnow()
