@@ -114,8 +114,25 @@ class Territory(SQLModel, table=True):
     max_lat: float | None = None
     max_lon: float | None = None
     communes: list[str] = Field(default_factory=list, sa_type=JSON, nullable=False)
+    #: the node's name in its pages (the territory's name when unset)
+    node_name: str | None = Field(default=None, max_length=200)
+    #: ``#rrggbb``: buttons and links (white text on it), the header's marks
+    primary_colour: str | None = Field(default=None, max_length=7)
+    accent_colour: str | None = Field(default=None, max_length=7)
+    #: the logo's media type and SHA-256 (its bytes are in ``territorylogo``)
+    logo_type: str | None = Field(default=None, max_length=32)
+    logo_sha256: str | None = Field(default=None, max_length=64)
     created: datetime = _now_field()
     updated: datetime = _now_field()
+
+
+class TerritoryLogo(SQLModel, table=True):
+    """The node's logo, base64 text: kept apart so that reading the territory stays
+    small, in the database so that every process serves it and backups carry it."""
+
+    territory_id: str = Field(foreign_key="territory.id", primary_key=True, max_length=36)
+    data: str
+    created: datetime = _now_field()
 
 
 class Place(SQLModel, table=True):
