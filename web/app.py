@@ -20,24 +20,35 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment
-from sqlmodel import col, select
 
-from node.models import Territory
+from node.api.territory import logo_url
 from node.runtime import Runtime
+from node.services import territory as territory_service
 from node.themes import THEMES, theme_label
 from web import i18n
 from web.sessions import csrf_token, session_of
 from web.templating import make_environment
 
 STATIC_DIR = Path(__file__).parent / "static"
-TERRITORY_TTL = 60.0
+#: How long a process shows the territory and branding it read before reading them
+#: again: what another process's change may wait (one in this one shows at once).
+TERRITORY_TTL = 5.0
 
 
 @dataclass(frozen=True, slots=True)
 class TerritoryView:
+    """The territory and branding every page shows (read once per ``TERRITORY_TTL``)."""
+
     name: str
     timezone: str
     bbox: tuple[float, float, float, float] | None  # min lat, min lon, max lat, max lon
+    #: the node's name in its pages (the territory's by default)
+    display_name: str = "Maillon"
+    #: the name the node's administrators gave it, if they did
+    node_name: str | None = None
+    primary_colour: str | None = None
+    accent_colour: str | None = None
+    logo_url: str | None = None
 
 
 class Web:
@@ -47,7 +58,8 @@ class Web:
         self._environment: Environment | None = None
         self._lock = threading.Lock()
         self._asset_versions: dict[str, str] = {}
-        self._territory: tuple[float, TerritoryView] | None = None
+        #: (read at, territory generation then, the view)
+        self._territory: tuple[float, int, TerritoryView] | None = None
 
     # --- configuration -------------------------------------------------------------
 
@@ -97,25 +109,32 @@ class Web:
         return partial(self.translator.gettext, self.language(request))
 
     def territory(self) -> TerritoryView:
+        """The territory and branding, without a query on most pages: read again when a
+        change committed in this process (the service's generation moved) or after
+        ``TERRITORY_TTL`` seconds (a change made by another process)."""
         now = time.monotonic()
-        if self._territory is None or now - self._territory[0] > TERRITORY_TTL:
-            with self.runtime.transaction() as session:
-                found = session.scalars(select(Territory).order_by(col(Territory.created))).first()
+        generation = territory_service.generation()
+        cached = self._territory
+        if cached is None or cached[1] != generation or now - cached[0] > TERRITORY_TTL:
+            cached = (now, generation, self._read_territory())
+            self._territory = cached
+        return cached[2]
+
+    def _read_territory(self) -> TerritoryView:
+        with self.runtime.transaction() as session:
+            found = territory_service.current(session)
             if found is None:
-                view = TerritoryView("Maillon", self.runtime.settings.timezone, None)
-            else:
-                corners = (found.min_lat, found.min_lon, found.max_lat, found.max_lon)
-                bbox = None
-                if None not in corners:
-                    bbox = (
-                        found.min_lat or 0.0,
-                        found.min_lon or 0.0,
-                        found.max_lat or 0.0,
-                        found.max_lon or 0.0,
-                    )
-                view = TerritoryView(found.name, found.timezone, bbox)
-            self._territory = (now, view)
-        return self._territory[1]
+                return TerritoryView("Maillon", self.runtime.settings.timezone, None)
+            return TerritoryView(
+                name=found.name,
+                timezone=found.timezone,
+                bbox=territory_service.bbox_of(found),
+                display_name=found.node_name or found.name,
+                node_name=found.node_name,
+                primary_colour=found.primary_colour,
+                accent_colour=found.accent_colour,
+                logo_url=logo_url(found.logo_sha256),
+            )
 
     def forget_territory(self) -> None:
         self._territory = None
