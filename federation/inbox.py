@@ -11,16 +11,17 @@ from __future__ import annotations
 
 import hashlib
 import json
+from typing import Any
 
 from fastapi import Request
 from fastapi.responses import JSONResponse, Response
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlmodel import col, select
 from starlette.concurrency import run_in_threadpool
 
 from federation.convert import ParseError, object_id, object_type
-from federation.policy import domain_of, federates_with, revive
+from federation.policy import domain_of, federates_with, forget_states, peer_state, revive
 from federation.process import delivery_key
 from federation.service import Federation
 from federation.signatures import SignatureError, verify_request
@@ -59,7 +60,7 @@ def _receive(request: Request, body: bytes) -> Response:
         return _error(400, "bad_request", "an activity needs a type, an id and an actor")
 
     signer_domain = _signer_domain(request) or domain_of(actor)
-    with runtime.transaction() as session:
+    with runtime.transaction() as session:  # no connection when the states are cached
         for domain in {signer_domain, domain_of(actor)}:
             if not federates_with(session, runtime.settings, domain):
                 return _error(403, "forbidden", f"this node does not federate with {domain}")
@@ -89,30 +90,39 @@ def _receive(request: Request, body: bytes) -> Response:
         .encode()
     ).hexdigest()
     with runtime.transaction() as session:
-        seen = session.scalar(
-            select(col(InboxItem.signature)).where(col(InboxItem.activity_id) == activity_id)
+        added = session.scalar(
+            _insert_once(session).values(
+                activity_id=activity_id,
+                actor=actor,
+                domain=domain_of(actor),
+                type=kind[:32],
+                object_type=(inner_type or "")[:32] or None,
+                payload=activity,
+                signature=signature,
+            )
         )
-        if seen is not None:
-            if seen == signature:  # the very same signed request again: a replay
+        if added is None:  # stored already: a redelivery, done once — or a replay
+            seen = session.scalar(
+                select(col(InboxItem.signature)).where(col(InboxItem.activity_id) == activity_id)
+            )
+            if seen == signature:  # the very same signed request again
                 return _error(401, "bad_signature", "this signature was already used")
-            return Response(status_code=202)  # a redelivery (fresh signature): done once
-        item = InboxItem(
-            activity_id=activity_id,
-            actor=actor,
-            domain=domain_of(actor),
-            type=kind[:32],
-            object_type=(inner_type or "")[:32] or None,
-            payload=activity,
-            signature=signature,
-        )
-        try:
-            with session.begin_nested():
-                session.add(item)
-        except IntegrityError:  # the same activity, delivered twice at once
             return Response(status_code=202)
         _revive(session, domain_of(actor))
-        enqueue(session, "inbox", {"item": item.id}, max_attempts=INBOX_MAX_ATTEMPTS)
+        enqueue(session, "inbox", {"item": added}, max_attempts=INBOX_MAX_ATTEMPTS)
     return Response(status_code=202)
+
+
+def _insert_once(session: Session) -> Any:
+    """``INSERT … ON CONFLICT (activity_id) DO NOTHING RETURNING id`` (the same activity
+    delivered twice at once stores one row, without an error to recover from)."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return (
+        insert(InboxItem)
+        .on_conflict_do_nothing(index_elements=["activity_id"])
+        .returning(col(InboxItem.id))
+    )
 
 
 def public_target(runtime: Runtime, request: Request) -> str:
@@ -136,6 +146,10 @@ def _signer_domain(request: Request) -> str | None:
 
 def _revive(session: Session, domain: str) -> None:
     """A peer that speaks to us is up again: forget its failure days."""
+    state = peer_state(session, domain)
+    if state is None or not state.failing:
+        return
     row = session.get(Peer, domain)
     if row is not None and (row.unavailable_since or row.failure_days):
         revive(row)
+        forget_states(session)

@@ -21,7 +21,7 @@ def register(runtime: Runtime) -> None:
     runtime.extensions["federation"] = federation
     runtime.closers.append(federation.close)
     runtime.registry.register("deliver", Deliverer(federation))
-    runtime.registry.register("inbox", InboxProcessor(federation))
+    runtime.registry.register_batch("inbox", InboxProcessor(federation))
     runtime.registry.register("sync", Sync(federation))
     runtime.pages.extend([discovery.router, routes.router])
     runtime.middleware.append((ActivityPubNegotiation, {}))

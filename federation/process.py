@@ -10,9 +10,14 @@ with the reason; a peer that cannot be reached makes the job retry later.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+
+from sqlalchemy import update
+from sqlalchemy.orm import Session
+from sqlmodel import col, select
 
 from federation.convert import ParseError, object_type
 from federation.policy import domain_of
@@ -21,6 +26,8 @@ from node.dbtypes import utcnow
 from node.jobs import ClaimedJob, PermanentFailure, RetryLater
 from node.models import InboxItem
 from node.runtime import Runtime
+
+log = logging.getLogger(__name__)
 
 
 class Ignored(Exception):
@@ -47,6 +54,16 @@ class Incoming:
 Handler = Callable[[Incoming], str | None]
 HANDLERS: dict[tuple[str, str | None], Handler] = {}
 
+#: ``(state, note)`` of one handled activity
+Outcome = tuple[str, str]
+#: Applies prepared activities in the caller's session: one outcome per activity, in
+#: order, ``None`` for one to handle alone (it needs a retry or a refusal recorded).
+Applier = Callable[[Session], list[Outcome | None]]
+#: A handler's batch form: does the network work for many activities at once and
+#: returns what writes them all in one transaction.
+BulkHandler = Callable[[list[Incoming]], Applier]
+BULK: dict[Handler, BulkHandler] = {}
+
 
 def handles(verb: str, *object_types: str | None) -> Callable[[Handler], Handler]:
     """Register a handler for ``verb`` with each object type (``None``: any/unknown)."""
@@ -55,6 +72,16 @@ def handles(verb: str, *object_types: str | None) -> Callable[[Handler], Handler
         for kind in object_types or (None,):
             HANDLERS[(verb, kind)] = handler
         return handler
+
+    return add
+
+
+def bulk_of(handler: Handler) -> Callable[[BulkHandler], BulkHandler]:
+    """Register the batch form of ``handler`` (same effects, one transaction for many)."""
+
+    def add(bulk: BulkHandler) -> BulkHandler:
+        BULK[handler] = bulk
+        return bulk
 
     return add
 
@@ -83,10 +110,8 @@ def apply(federation: Federation, activity: dict[str, Any], domain: str) -> tupl
     handler = handler_for(activity)
     if handler is None:
         return "ignored", f"no handler for {activity.get('type')}"
-    actor = activity.get("actor")
-    actor_id = actor if isinstance(actor, str) else str((actor or {}).get("id", ""))
     try:
-        note = handler(Incoming(federation, activity, actor_id, domain))
+        note = handler(incoming(federation, activity, domain))
     except Ignored as reason:
         return "ignored", str(reason)
     except ParseError as error:
@@ -94,13 +119,94 @@ def apply(federation: Federation, activity: dict[str, Any], domain: str) -> tupl
     return "done", note or ""
 
 
+def incoming(federation: Federation, activity: dict[str, Any], domain: str) -> Incoming:
+    actor = activity.get("actor")
+    actor_id = actor if isinstance(actor, str) else str((actor or {}).get("id", ""))
+    return Incoming(federation, activity, actor_id, domain)
+
+
 class InboxProcessor:
-    """The ``inbox`` job handler."""
+    """The ``inbox`` batch job handler.
+
+    The activities of a claimed batch whose handler has a batch form (``Create`` and
+    ``Update`` of events: the bulk of what peers send) are written together, with their
+    items' states, in one transaction; the others, and any of a batch that fails as a
+    whole, are handled one by one.
+    """
 
     def __init__(self, federation: Federation) -> None:
         self.federation = federation
 
-    def __call__(self, job: ClaimedJob) -> None:
+    def __call__(self, jobs: list[ClaimedJob]) -> dict[int, Exception]:
+        runtime = self.federation.runtime
+        with runtime.transaction() as session:
+            items = {
+                item.id: item
+                for item in session.scalars(
+                    select(InboxItem).where(
+                        col(InboxItem.id).in_([job.payload["item"] for job in jobs])
+                    )
+                )
+            }
+        alone: list[ClaimedJob] = []
+        groups: dict[BulkHandler, list[tuple[str, Incoming]]] = {}
+        for job in jobs:
+            item = items.get(job.payload["item"])
+            if item is None:
+                alone.append(job)  # gone: the single path says so
+                continue
+            if item.state != "pending":
+                continue
+            activity = dict(item.payload)
+            handler = handler_for(activity)
+            bulk = BULK.get(handler) if handler is not None else None
+            if bulk is None:
+                alone.append(job)
+            else:
+                groups.setdefault(bulk, []).append(
+                    (item.id, incoming(self.federation, activity, item.domain))
+                )
+        by_item = {job.payload["item"]: job for job in jobs}
+        for bulk, members in groups.items():
+            outcomes = self._bulk(bulk, members)
+            for (item_id, _), outcome in zip(members, outcomes, strict=True):
+                if outcome is None:
+                    alone.append(by_item[item_id])
+        failures: dict[int, Exception] = {}
+        for job in alone:
+            try:
+                self.one(job)
+            except (RetryLater, PermanentFailure) as error:
+                failures[job.id] = error
+        return failures
+
+    def _bulk(
+        self, bulk: BulkHandler, members: list[tuple[str, Incoming]]
+    ) -> list[Outcome | None]:
+        """Apply a group in one transaction; ``None`` for each that must go alone."""
+        try:
+            apply_all = bulk([one for _, one in members])
+            with self.federation.runtime.transaction() as session:
+                outcomes = apply_all(session)
+                now = utcnow()
+                changes = [
+                    {
+                        "id": item_id,
+                        "state": outcome[0],
+                        "note": outcome[1][:2000] or None,
+                        "processed_at": now,
+                    }
+                    for (item_id, _), outcome in zip(members, outcomes, strict=True)
+                    if outcome is not None
+                ]
+                if changes:
+                    session.execute(update(InboxItem), changes)
+            return outcomes
+        except Exception:  # the batch as a whole failed: each alone finds which, and why
+            log.warning("inbox batch of %d failed; one by one", len(members), exc_info=True)
+            return [None] * len(members)
+
+    def one(self, job: ClaimedJob) -> None:
         runtime = self.federation.runtime
         with runtime.transaction() as session:
             item = session.get(InboxItem, job.payload["item"])

@@ -58,7 +58,9 @@ class ClaimedJob:
 
 Handler = Callable[[ClaimedJob], None]
 #: A handler that takes every claimed job of its kind at once (e.g. one indexing call).
-BatchHandler = Callable[[list[ClaimedJob]], None]
+#: It may answer the jobs that failed alone (``RetryLater``/``PermanentFailure`` by job
+#: id); the others are done. An exception it raises fails the whole batch.
+BatchHandler = Callable[[list[ClaimedJob]], "dict[int, Exception] | None"]
 
 
 @dataclass
@@ -108,9 +110,7 @@ def enqueue(
         )
         if waiting is not None:
             return None
-    if not session.info.get("wakes_workers"):
-        session.info["wakes_workers"] = True
-        event.listen(session, "after_commit", _wake_workers, once=True)
+    _wake_after_commit(session)
     job = Job(
         kind=kind,
         key=key,
@@ -120,6 +120,41 @@ def enqueue(
     )
     session.add(job)
     return job
+
+
+def enqueue_keyed(
+    session: Session, kind: str, payloads: dict[str, dict[str, Any]], *, max_attempts: int = 16
+) -> int:
+    """:func:`enqueue` of many debounced jobs (``key → payload``) with one look-up;
+    returns how many were added (the others joined a waiting job)."""
+    if not payloads:
+        return 0
+    waiting = set(
+        session.scalars(
+            select(col(Job.key)).where(
+                col(Job.kind) == kind,
+                col(Job.key).in_(list(payloads)),
+                col(Job.state) == JobState.pending,
+                col(Job.locked_by).is_(None),
+            )
+        )
+    )
+    due = utcnow()
+    added = [
+        Job(kind=kind, key=key, payload=payload, max_attempts=max_attempts, next_attempt_at=due)
+        for key, payload in payloads.items()
+        if key not in waiting
+    ]
+    if added:
+        _wake_after_commit(session)
+        session.add_all(added)
+    return len(added)
+
+
+def _wake_after_commit(session: Session) -> None:
+    if not session.info.get("wakes_workers"):
+        session.info["wakes_workers"] = True
+        event.listen(session, "after_commit", _wake_workers, once=True)
 
 
 #: Set when a transaction that enqueued jobs commits: idle workers of this process wake
@@ -222,6 +257,33 @@ class JobQueue:
             )
             return bool(result.rowcount)  # type: ignore[attr-defined]
 
+    def complete_many(self, jobs: list[ClaimedJob]) -> int:
+        """Mark a claimed batch done in one transaction; returns how many were still ours."""
+        if not jobs:
+            return 0
+        if len(jobs) == 1:
+            return int(self.complete(jobs[0]))
+        now = self.clock()
+        done = 0
+        with self.sessions() as session, session.begin():
+            for token in {job.token for job in jobs}:
+                result = session.execute(
+                    update(Job)
+                    .where(
+                        col(Job.id).in_([job.id for job in jobs if job.token == token]),
+                        col(Job.locked_by) == token,
+                    )
+                    .values(
+                        state=JobState.done,
+                        locked_by=None,
+                        locked_until=None,
+                        finished_at=now,
+                        updated=now,
+                    )
+                )
+                done += int(result.rowcount)  # type: ignore[attr-defined]
+        return done
+
     def fail(
         self, job: ClaimedJob, error: str, *, retry_in: float | None = None, final: bool = False
     ) -> bool:
@@ -312,26 +374,30 @@ class Worker:
         return len(jobs)
 
     def run_job(self, job: ClaimedJob) -> None:
-        self._run([job], lambda: self.registry.handlers[job.kind](job))
+        handler = self.registry.handlers[job.kind]
+        self._run([job], lambda: handler(job) and None)
 
-    def _run(self, jobs: list[ClaimedJob], call: Callable[[], None]) -> None:
-        """Run a handler call for these jobs; they all succeed or all record the error."""
+    def _run(self, jobs: list[ClaimedJob], call: Callable[[], dict[int, Exception] | None]) -> None:
+        """Run a handler call for these jobs; they all succeed or all record the error,
+        but for the jobs a batch handler answers as failed alone."""
         try:
-            call()
-        except RetryLater as signal:
-            for job in jobs:
-                self.queue.fail(job, str(signal), retry_in=signal.seconds)
-        except PermanentFailure as failure:
-            log.warning("jobs %s failed for good: %s", [j.id for j in jobs], failure)
-            for job in jobs:
-                self.queue.fail(job, f"{type(failure).__name__}: {failure}", final=True)
-        except Exception as error:  # a handler's bug must not kill the worker
-            log.exception("jobs %s (%s) failed", [j.id for j in jobs], jobs[0].kind)
-            for job in jobs:
-                self.queue.fail(job, f"{type(error).__name__}: {error}")
-        else:
-            for job in jobs:
-                self.queue.complete(job)
+            failed = call() or {}
+        except Exception as error:
+            failed = dict.fromkeys((job.id for job in jobs), error)
+        for job in jobs:
+            if job.id in failed:
+                self._fail(job, failed[job.id])
+        self.queue.complete_many([job for job in jobs if job.id not in failed])
+
+    def _fail(self, job: ClaimedJob, error: Exception) -> None:
+        if isinstance(error, RetryLater):
+            self.queue.fail(job, str(error), retry_in=error.seconds)
+        elif isinstance(error, PermanentFailure):
+            log.warning("job %s failed for good: %s", job.id, error)
+            self.queue.fail(job, f"{type(error).__name__}: {error}", final=True)
+        else:  # a handler's bug must not kill the worker
+            log.error("job %s (%s) failed", job.id, job.kind, exc_info=error)
+            self.queue.fail(job, f"{type(error).__name__}: {error}")
 
     def drain(self, max_rounds: int = 1000) -> int:
         """Run until nothing is due (tests, CLI)."""

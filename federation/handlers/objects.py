@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from pydantic import ValidationError
 from sqlalchemy import delete
+from sqlalchemy.orm import Session
 from sqlmodel import col, select
 
 from federation.convert import (
@@ -23,10 +25,20 @@ from federation.convert import (
     RemoteActor as ParsedActor,
 )
 from federation.policy import domain_of
-from federation.process import Ignored, Incoming, apply, handles, same_origin
-from federation.service import Federation
+from federation.process import (
+    Applier,
+    Ignored,
+    Incoming,
+    Outcome,
+    apply,
+    bulk_of,
+    handles,
+    same_origin,
+)
+from federation.service import Federation, Refused, Unreachable
 from node.errors import Forbidden
-from node.models import Follower, Organisation, RemoteActor
+from node.models import Event, Follower, Organisation, RemoteActor
+from node.runtime import Runtime
 from node.schemas import PlaceIn
 from node.services import remote
 from node.themes import THEMES
@@ -62,22 +74,93 @@ def organisation_data(actor: ParsedActor) -> remote.RemoteOrganisationData:
     )
 
 
+Organisers = list[tuple[ParsedActor, datetime]]
+
+
 def organisers_of(
-    federation: Federation, event: RemoteEvent, fallback: str
-) -> list[tuple[ParsedActor, datetime]]:
+    federation: Federation,
+    event: RemoteEvent,
+    fallback: str,
+    known: dict[str, tuple[ParsedActor, datetime]] | None = None,
+) -> Organisers:
     """The organiser actors of a remote event (fetched when unknown), on its origin, with
-    when we last fetched each."""
+    when we last fetched each; ``known`` keeps them across the events of one batch."""
     origin = domain_of(event.ap_id)
     wanted = [a for a in event.attributed_to if domain_of(a) == origin] or [fallback]
-    found: list[tuple[ParsedActor, datetime]] = []
+    known = {} if known is None else known
+    found: Organisers = []
     for ap_id in dict.fromkeys(wanted):
         if domain_of(ap_id) != origin:
             continue
-        known: RemoteActor = federation.actor(ap_id)
-        found.append((parse_actor(known.data), known.fetched_at))
+        if ap_id not in known:
+            row: RemoteActor = federation.actor(ap_id)
+            known[ap_id] = (parse_actor(row.data), row.fetched_at)
+        found.append(known[ap_id])
     if not found:
         raise Ignored("no organiser on the event's own host")
     return found
+
+
+@dataclass(frozen=True, slots=True)
+class Parsed:
+    """A received event read and its organisers found, ready to be written."""
+
+    event: RemoteEvent
+    organisers: Organisers
+
+
+def event_data(event: RemoteEvent) -> remote.RemoteEventData:
+    return remote.RemoteEventData(
+        ap_id=event.ap_id,
+        name=event.name,
+        starts_at=event.starts_at,
+        ends_at=event.ends_at,
+        timezone=event.timezone,
+        description=event.description,
+        place=place_in(event.place),
+        online_url=event.online_url,
+        capacity=event.capacity,
+        join_mode=event.join_mode,
+        external_participation_url=event.external_participation_url,
+        status=event.status,
+        themes=[t for t in event.themes if t in THEMES],
+        tags=list(event.tags),
+        updated=event.updated,
+    )
+
+
+def store_events(
+    session: Session, runtime: Runtime, events: list[tuple[RemoteEvent, Organisers]]
+) -> list[Event | str]:
+    """Write the copies of parsed remote events (and of organisers fetched since their
+    copy was written), in order: each stored event, or why it was not."""
+    wanted = {actor.ap_id for _, organisers in events for actor, _ in organisers}
+    orgs: dict[str, Organisation | None] = {
+        org.ap_id: org
+        for org in session.scalars(
+            select(Organisation).where(col(Organisation.ap_id).in_(sorted(wanted)))
+        )
+        if org.ap_id
+    }
+    outcomes: list[Event | str] = []
+    to_store: list[tuple[remote.RemoteEventData, list[Organisation]]] = []
+    for event, organisers in events:
+        live: list[Organisation] = []
+        for actor, fetched in organisers:
+            org = orgs.get(actor.ap_id)
+            if org is None or (org.deleted_at is None and org.updated < fetched):
+                # unknown, or the actor was fetched since the copy was written
+                org = orgs[actor.ap_id] = (
+                    remote.upsert_organisation(session, runtime.context, organisation_data(actor))
+                    or org
+                )
+            if org is not None and org.deleted_at is None:
+                live.append(org)
+        if live:
+            to_store.append((event_data(event), live))
+        outcomes.append("" if live else "the organiser was deleted")
+    stored = iter(remote.upsert_events(session, runtime.context, to_store) if to_store else [])
+    return [reason or next(stored) or "stale, deleted or not a copy" for reason in outcomes]
 
 
 def upsert_event(federation: Federation, document: dict[str, Any], fallback: str) -> str:
@@ -85,44 +168,9 @@ def upsert_event(federation: Federation, document: dict[str, Any], fallback: str
     event = parse_event(document, default_timezone=runtime.settings.timezone)
     organisers = organisers_of(federation, event, fallback)
     with runtime.transaction() as session:
-        orgs: list[Organisation] = []
-        for actor, fetched in organisers:
-            org = session.scalar(
-                select(Organisation).where(col(Organisation.ap_id) == actor.ap_id)
-            )
-            if org is None or (org.deleted_at is None and org.updated < fetched):
-                # unknown, or the actor was fetched since the copy was written
-                org = remote.upsert_organisation(
-                    session, runtime.context, organisation_data(actor)
-                ) or org
-            if org is not None and org.deleted_at is None:
-                orgs.append(org)
-        if not orgs:
-            raise Ignored("the organiser was deleted")
-        stored = remote.upsert_event(
-            session,
-            runtime.context,
-            remote.RemoteEventData(
-                ap_id=event.ap_id,
-                name=event.name,
-                starts_at=event.starts_at,
-                ends_at=event.ends_at,
-                timezone=event.timezone,
-                description=event.description,
-                place=place_in(event.place),
-                online_url=event.online_url,
-                capacity=event.capacity,
-                join_mode=event.join_mode,
-                external_participation_url=event.external_participation_url,
-                status=event.status,
-                themes=[t for t in event.themes if t in THEMES],
-                tags=list(event.tags),
-                updated=event.updated,
-            ),
-            orgs,
-        )
-    if stored is None:
-        raise Ignored("stale, deleted or not a copy")
+        [stored] = store_events(session, runtime, [(event, organisers)])
+    if isinstance(stored, str):
+        raise Ignored(stored)
     return f"event {stored.id}"
 
 
@@ -134,6 +182,45 @@ def create_event(incoming: Incoming) -> str | None:
         raise Ignored("Create needs the object embedded")
     same_origin(object_id(document), incoming.domain)
     return upsert_event(incoming.federation, document, incoming.actor)
+
+
+@bulk_of(create_event)
+def create_events(incomings: list[Incoming]) -> Applier:
+    """Many ``Create``/``Update{Event}`` at once: the organisers are looked up (fetched
+    when unknown) first, then every copy is written in the caller's one transaction."""
+    known: dict[str, tuple[ParsedActor, datetime]] = {}
+    parsed: list[Parsed | Outcome | None] = []
+    for incoming in incomings:
+        try:
+            document = incoming.object
+            if not isinstance(document, dict):
+                raise Ignored("Create needs the object embedded")
+            same_origin(object_id(document), incoming.domain)
+            federation = incoming.federation
+            event = parse_event(document, default_timezone=federation.settings.timezone)
+            parsed.append(Parsed(event, organisers_of(federation, event, incoming.actor, known)))
+        except Ignored as reason:
+            parsed.append(("ignored", str(reason)))
+        except ParseError as error:
+            parsed.append(("ignored", f"unreadable: {error}"))
+        except (Unreachable, Refused):
+            parsed.append(None)  # one by one: it retries, or records the refusal
+
+    def apply_all(session: Session) -> list[Outcome | None]:
+        events = [(item.event, item.organisers) for item in parsed if isinstance(item, Parsed)]
+        stored = iter(store_events(session, incomings[0].runtime, events))
+        outcomes: list[Outcome | None] = []
+        for item in parsed:
+            if not isinstance(item, Parsed):
+                outcomes.append(item)
+                continue
+            result = next(stored)
+            outcomes.append(
+                ("ignored", result) if isinstance(result, str) else ("done", f"event {result.id}")
+            )
+        return outcomes
+
+    return apply_all
 
 
 @handles("Create", *ACTOR_TYPES)

@@ -44,6 +44,16 @@ def participation_of(session: Session, event_id: str, person_id: str) -> Partici
 
 def make_place(session: Session, node: NodeContext, data: PlaceIn | None) -> str | None:
     """Geocode and store a place; returns its id (``None`` for no place)."""
+    place = new_place(node, data)
+    if place is None:
+        return None
+    session.add(place)
+    session.flush()
+    return place.id
+
+
+def new_place(node: NodeContext, data: PlaceIn | None) -> Place | None:
+    """A geocoded place, not yet added to a session (its id is already set)."""
     if data is None:
         return None
     geocoded = node.geocoder.geocode(
@@ -57,7 +67,7 @@ def make_place(session: Session, node: NodeContext, data: PlaceIn | None) -> str
             longitude=data.longitude,
         )
     )
-    place = Place(
+    return Place(
         name=geocoded.name,
         street=geocoded.street,
         postal_code=geocoded.postal_code,
@@ -68,9 +78,6 @@ def make_place(session: Session, node: NodeContext, data: PlaceIn | None) -> str
         longitude=geocoded.longitude,
         precision=geocoded.precision,
     )
-    session.add(place)
-    session.flush()
-    return place.id
 
 
 def place_input(place: Place | None) -> dict[str, object] | None:
@@ -92,14 +99,26 @@ def set_labels(
     session: Session, entity_type: str, entity_id: str, themes: list[str], tags: list[str]
 ) -> None:
     """Replace the theme and tag rows used to filter lists."""
+    set_labels_of(session, entity_type, {entity_id: (themes, tags)})
+
+
+def set_labels_of(
+    session: Session, entity_type: str, labels: dict[str, tuple[list[str], list[str]]]
+) -> None:
+    """:func:`set_labels` for many entities at once: one delete, one insert."""
+    if not labels:
+        return
     session.execute(
         delete(Label).where(
-            col(Label.entity_type) == entity_type, col(Label.entity_id) == entity_id
+            col(Label.entity_type) == entity_type, col(Label.entity_id).in_(list(labels))
         )
     )
-    for kind, values in (("theme", themes), ("tag", tags)):
-        for value in values:
-            session.add(Label(entity_type=entity_type, entity_id=entity_id, kind=kind, value=value))
+    session.add_all(
+        Label(entity_type=entity_type, entity_id=entity_id, kind=kind, value=value)
+        for entity_id, (themes, tags) in labels.items()
+        for kind, values in (("theme", themes), ("tag", tags))
+        for value in values
+    )
 
 
 _SLUG = re.compile(r"[^a-z0-9]+")

@@ -9,7 +9,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 from sqlmodel import col, select
 
-from node.jobs import enqueue
+from node.jobs import enqueue, enqueue_keyed
 from node.models import Activity, Follower, Organisation, Peer
 from node.services.context import NodeContext
 
@@ -69,15 +69,19 @@ def publish(
     return activity
 
 
-def index(session: Session, object_type: str, object_id: str) -> None:
-    """Ask the indexer to refresh one search document (debounced per document)."""
-    enqueue(
-        session,
-        "index",
-        {"type": object_type, "id": object_id},
-        key=f"{object_type}:{object_id}",
-        max_attempts=INDEX_MAX_ATTEMPTS,
-    )
+def index(session: Session, object_type: str, *object_ids: str) -> None:
+    """Ask the indexer to refresh these search documents (debounced per document)."""
+    if len(object_ids) == 1:
+        enqueue(
+            session,
+            "index",
+            {"type": object_type, "id": object_ids[0]},
+            key=f"{object_type}:{object_ids[0]}",
+            max_attempts=INDEX_MAX_ATTEMPTS,
+        )
+        return
+    payloads = {f"{object_type}:{i}": {"type": object_type, "id": i} for i in object_ids}
+    enqueue_keyed(session, "index", payloads, max_attempts=INDEX_MAX_ATTEMPTS)
 
 
 def delivery_inboxes(session: Session, node: NodeContext, organisation_ids: list[str]) -> set[str]:
@@ -88,18 +92,14 @@ def delivery_inboxes(session: Session, node: NodeContext, organisation_ids: list
         actors += session.scalars(
             select(col(Organisation.ap_id)).where(col(Organisation.id).in_(organisation_ids))
         )
-    return set(
-        session.scalars(select(col(Follower.inbox)).where(col(Follower.actor).in_(actors)))
-    )
+    return set(session.scalars(select(col(Follower.inbox)).where(col(Follower.actor).in_(actors))))
 
 
 def _deliverable(session: Session, inboxes: set[str]) -> set[str]:
     """Drop the inboxes of blocked domains (their follows stay, nothing is sent)."""
     if not inboxes:
         return inboxes
-    blocked = set(
-        session.scalars(select(col(Peer.domain)).where(col(Peer.policy) == "blocked"))
-    )
+    blocked = set(session.scalars(select(col(Peer.domain)).where(col(Peer.policy) == "blocked")))
     return {inbox for inbox in inboxes if domain_of(inbox) not in blocked}
 
 

@@ -26,12 +26,20 @@ from node.models import (
     Participation,
     ParticipationState,
     Person,
+    Place,
     Project,
     RemoteActor,
     Stored,
 )
 from node.schemas import PlaceIn
-from node.services.common import make_place, participation_of, set_labels, unique_username
+from node.services.common import (
+    make_place,
+    new_place,
+    participation_of,
+    set_labels,
+    set_labels_of,
+    unique_username,
+)
 from node.services.context import NodeContext
 from node.services.outbox import domain_of, index, publish
 
@@ -153,46 +161,88 @@ def upsert_event(
 ) -> Event | None:
     """Create or update the copy of a remote event organised by ``organisers`` (copies of
     remote groups, main first); ``None`` when stale, deleted or not remote."""
-    if not organisers:
+    return upsert_events(session, node, [(data, organisers)])[0]
+
+
+def upsert_events(
+    session: Session,
+    node: NodeContext,
+    items: list[tuple[RemoteEventData, list[Organisation]]],
+) -> list[Event | None]:
+    """:func:`upsert_event` for many at once, in order (a later version of the same event
+    in ``items`` applies after the earlier one): one look-up of the existing copies, one
+    flush, one replacement of organisers and labels, one index enqueue."""
+    if any(not organisers for _, organisers in items):
         raise ValueError("a remote event needs an organiser")
-    origin = domain_of(data.ap_id)
-    event = session.scalar(select(Event).where(col(Event.ap_id) == data.ap_id))
-    if event is not None and (event.is_local or event.deleted_at is not None):
-        return None
-    if event is not None and _is_stale(event, data.updated):
-        return None
-    fields: dict[str, Any] = {
-        "name": data.name[:200],
-        "organisation_id": organisers[0].id,
-        "description": data.description,
-        "starts_at": data.starts_at,
-        "ends_at": data.ends_at,
-        "timezone": data.timezone,
-        "online_url": data.online_url,
-        "capacity": data.capacity,
-        "join_mode": data.join_mode,
-        "external_participation_url": data.external_participation_url,
-        "status": data.status,
-        "themes": data.themes,
-        "tags": data.tags,
-        "place_id": make_place(session, node, data.place),
-        "updated": data.updated or utcnow(),
+    wanted = list(dict.fromkeys(data.ap_id for data, _ in items))
+    known: dict[str, Event] = {
+        event.ap_id: event
+        for event in session.scalars(select(Event).where(col(Event.ap_id).in_(wanted)))
+        if event.ap_id
     }
-    if event is None:
-        event = Event(ap_id=data.ap_id, origin=origin, **fields)
-        session.add(event)
-    else:
-        for name, value in fields.items():
-            setattr(event, name, value)
-    session.flush()
-    session.execute(delete(EventOrganiser).where(col(EventOrganiser.event_id) == event.id))
-    for position, organiser_id in enumerate(dict.fromkeys(o.id for o in organisers)):
-        session.add(
-            EventOrganiser(event_id=event.id, organisation_id=organiser_id, position=position)
+    # the places first, flushed: the models declare no relationships for the flush to
+    # order the event rows after the place rows they point to
+    places: list[Place | None] = []
+    for data, _ in items:
+        event = known.get(data.ap_id)
+        fresh = event is None or not (
+            event.is_local or event.deleted_at is not None or _is_stale(event, data.updated)
         )
-    set_labels(session, "event", event.id, event.themes, event.tags)
-    index(session, "event", event.id)
-    return event
+        places.append(new_place(node, data.place) if fresh else None)
+    session.add_all(place for place in places if place is not None)
+    session.flush()
+    results: list[Event | None] = []
+    organisers_of: dict[str, list[str]] = {}
+    for (data, organisers), place in zip(items, places, strict=True):
+        event = known.get(data.ap_id)
+        if event is not None and (event.is_local or event.deleted_at is not None):
+            results.append(None)
+            continue
+        if event is not None and _is_stale(event, data.updated):
+            results.append(None)
+            continue
+        fields: dict[str, Any] = {
+            "name": data.name[:200],
+            "organisation_id": organisers[0].id,
+            "description": data.description,
+            "starts_at": data.starts_at,
+            "ends_at": data.ends_at,
+            "timezone": data.timezone,
+            "online_url": data.online_url,
+            "capacity": data.capacity,
+            "join_mode": data.join_mode,
+            "external_participation_url": data.external_participation_url,
+            "status": data.status,
+            "themes": data.themes,
+            "tags": data.tags,
+            "place_id": place.id if place is not None else None,
+            "updated": data.updated or utcnow(),
+        }
+        if event is None:
+            event = known[data.ap_id] = Event(
+                ap_id=data.ap_id, origin=domain_of(data.ap_id), **fields
+            )
+            session.add(event)
+        else:
+            for name, value in fields.items():
+                setattr(event, name, value)
+        organisers_of[event.id] = list(dict.fromkeys(o.id for o in organisers))
+        results.append(event)
+    if not organisers_of:
+        return results
+    session.flush()
+    session.execute(
+        delete(EventOrganiser).where(col(EventOrganiser.event_id).in_(list(organisers_of)))
+    )
+    session.add_all(
+        EventOrganiser(event_id=event_id, organisation_id=organiser_id, position=position)
+        for event_id, organiser_ids in organisers_of.items()
+        for position, organiser_id in enumerate(organiser_ids)
+    )
+    changed = {event.id: event for event in results if event is not None}
+    set_labels_of(session, "event", {i: (event.themes, event.tags) for i, event in changed.items()})
+    index(session, "event", *changed)
+    return results
 
 
 def delete_copy(session: Session, ap_id: str, origin: str) -> str | None:

@@ -87,6 +87,23 @@ def test_a_dead_workers_job_comes_back_and_completes_exactly_once(runtime: Runti
     assert job.state == JobState.done and job.attempts == 2 and job.last_error is None
 
 
+def test_a_batch_completes_in_one_go_except_the_jobs_no_longer_held(runtime: Runtime) -> None:
+    clock = Clock()
+    queue = JobQueue(runtime.sessions, lease_seconds=60, clock=clock)
+    _add(runtime, 3)
+    clock.advance(1)
+    batch = queue.claim(["index"])
+    assert len(batch) == 3
+    clock.advance(61)  # the lease ran out: another worker takes the first job back
+    [taken] = queue.claim(["index"], 1)
+    assert taken.id == batch[0].id
+    assert queue.complete_many(batch) == 2
+    assert _job(runtime, batch[0].id).state == JobState.running
+    assert {_job(runtime, job.id).state for job in batch[1:]} == {JobState.done}
+    assert queue.complete_many([taken]) == 1
+    assert queue.complete_many([]) == 0
+
+
 def test_failures_back_off_then_fail_for_good(runtime: Runtime) -> None:
     clock = Clock()
     queue = JobQueue(runtime.sessions, clock=clock)
