@@ -155,6 +155,27 @@ def render(session: Session, urls: Urls, secret: str, activity: Activity) -> dic
             "actor": person,
             "object": _event_url_of_participation(session, activity),
         }
+    elif activity.object_type == "follow":  # a person's Follow of a remote group, its Undo
+        to, obj = [activity.object_url], activity.object_url
+        if activity.type == "Undo":
+            obj = {
+                "id": str(activity.payload.get("follow", "")),
+                "type": "Follow",
+                "actor": activity.actor,
+                "object": activity.object_url,
+            }
+    elif activity.object_type == "membership":  # the answer to a Join{Group}
+        # Mobilizon finds the membership by the object's id, which is the Join's id
+        # (its member URL); the object is a Member as Mobilizon sends it.
+        person = str(activity.payload.get("person", ""))
+        to = [person]
+        obj = {
+            "id": activity.object_url,
+            "type": "Member",
+            "actor": person,
+            "object": activity.actor,
+            "role": str(activity.payload.get("role", "member")),
+        }
     else:
         model = MODELS.get(activity.object_type)
         row = session.get(model, activity.object_id) if model else None

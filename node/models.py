@@ -71,6 +71,22 @@ class MembershipState(StrEnum):
     accepted = "accepted"
 
 
+class MembershipMode(StrEnum):
+    """How an organisation takes members: anyone who asks (``open``), or those its admins
+    accept (``restricted``) or invited (``invite``: a request still waits for them)."""
+
+    open = "open"
+    restricted = "restricted"
+    invite = "invite"
+
+
+class FollowState(StrEnum):
+    """A follow of a remote organisation waits for its server's ``Accept``."""
+
+    pending = "pending"
+    accepted = "accepted"
+
+
 class ParticipationState(StrEnum):
     going = "going"
     pending = "pending"
@@ -187,6 +203,8 @@ class Organisation(Stored, table=True):
     themes: list[str] = Field(default_factory=list, sa_type=JSON, nullable=False)
     tags: list[str] = Field(default_factory=list, sa_type=JSON, nullable=False)
     place_id: str | None = Field(default=None, foreign_key="place.id", max_length=36)
+    #: a :class:`MembershipMode`
+    join_mode: str = Field(default=MembershipMode.restricted, max_length=16)
 
 
 class Event(Stored, table=True):
@@ -247,6 +265,8 @@ class Membership(SQLModel, table=True):
     person_id: str = Field(foreign_key="person.id", index=True, max_length=36)
     role: str = Field(default="member", max_length=16)
     state: str = Field(default="pending", max_length=16)
+    #: the ActivityPub ``Join`` of a person of another node, answered when decided
+    activity_id: str | None = Field(default=None, max_length=500)
     created: datetime = _now_field()
     updated: datetime = _now_field()
 
@@ -257,6 +277,10 @@ class Follow(SQLModel, table=True):
     id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
     person_id: str = Field(foreign_key="person.id", index=True, max_length=36)
     organisation_id: str = Field(foreign_key="organisation.id", index=True, max_length=36)
+    #: a :class:`FollowState`: ``pending`` until a remote organisation accepts
+    state: str = Field(default=FollowState.accepted, max_length=16)
+    #: our ``Follow`` activity, for a remote organisation (its ``Accept`` names it)
+    activity_id: str | None = Field(default=None, index=True, max_length=500)
     created: datetime = _now_field()
 
 

@@ -8,12 +8,13 @@ from typing import Any
 from sqlalchemy.orm import Session
 from sqlmodel import col, select
 
+from federation.convert import ParseError, object_id
 from federation.convert import activity as activity_document
-from federation.convert import object_id
 from federation.documents import local_actor
 from federation.process import Ignored, Incoming, handles
 from federation.service import Federation
 from node.dbtypes import utcnow
+from node.errors import Forbidden
 from node.jobs import enqueue
 from node.models import Activity, Follower, Participation, Peer, Report
 from node.services import remote
@@ -98,9 +99,7 @@ def undo_follow(incoming: Incoming) -> str | None:
     with incoming.runtime.transaction() as session:
         if target is None:  # Undo of a Follow given by id: find it
             found = session.scalar(
-                select(col(Follower.actor)).where(
-                    col(Follower.follow_id) == object_id(inner)
-                )
+                select(col(Follower.actor)).where(col(Follower.follow_id) == object_id(inner))
             )
             target = found
         if target is None or not remote.remove_follower(
@@ -113,11 +112,14 @@ def undo_follow(incoming: Incoming) -> str | None:
 @handles("Accept", "Follow", None)
 @handles("Reject", "Follow", None)
 def answer(incoming: Incoming) -> str | None:
-    """An answer to our node's Follow of a peer, or to a person's Join of an event."""
-    answered = object_id(incoming.object)
+    """An answer to our node's Follow of a peer, to a person's Follow of a remote group,
+    or to a person's Join of an event. The object is what was answered: its id (Mastodon
+    may send only that) or the activity embedded (Mobilizon, Mastodon)."""
+    answered = _id_or_none(incoming.object)  # an embedded Follow may have no id
     accepted = incoming.activity.get("type") == "Accept"
     with incoming.runtime.transaction() as session:
-        peer = session.scalar(select(Peer).where(col(Peer.follow_id) == answered))
+        found = select(Peer).where(col(Peer.follow_id) == answered)
+        peer = session.scalar(found) if answered else None
         if peer is not None:
             peer.following = "accepted" if accepted else "none"
             peer.updated = utcnow()
@@ -129,14 +131,33 @@ def answer(incoming: Incoming) -> str | None:
                     key=SYNC_KEY.format(domain=peer.domain),
                 )
             return f"{peer.domain} {'accepted' if accepted else 'rejected'} our follow"
-        participation = session.scalar(
-            select(Participation).where(col(Participation.activity_id) == answered)
-        )
+        registered = select(Participation).where(col(Participation.activity_id) == answered)
+        participation = session.scalar(registered) if answered else None
         if participation is not None:
             participation.state = "going" if accepted else "rejected"
             participation.updated = utcnow()
             return f"registration {participation.id}: {participation.state}"
+        inner = incoming.object if isinstance(incoming.object, dict) else {}
+        follow = remote.follow_of_remote(
+            session,
+            activity_id=answered,
+            follower=_id_or_none(inner.get("actor")),
+            followed=_id_or_none(inner.get("object")) if inner.get("type") == "Follow" else None,
+        )
+        if follow is not None:
+            try:
+                org = remote.answer_follow(session, follow, by=incoming.actor, accepted=accepted)
+            except Forbidden as error:
+                raise Ignored(str(error)) from error
+            return f"{org.ap_id} {'accepted' if accepted else 'rejected'} a follow"
     raise Ignored(f"nothing of ours is answered by {answered}")
+
+
+def _id_or_none(value: Any) -> str | None:
+    try:
+        return object_id(value) if value else None
+    except ParseError:
+        return None
 
 
 @handles("Flag")

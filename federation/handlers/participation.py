@@ -1,5 +1,5 @@
-"""Join and Leave from people of other nodes: registrations for our events, requests to
-join our organisations."""
+"""Join and Leave from people of other nodes: registrations for our events, memberships
+of our organisations (``Join{Group}``, Mobilizon's way to ask)."""
 
 from __future__ import annotations
 
@@ -38,11 +38,25 @@ def join(incoming: Incoming) -> str | None:
     if event is not None and event.is_local and event.deleted_at is None:
         return join_event(incoming, event)
     if org is not None and org.is_local and org.deleted_at is None:
-        person = _person(incoming)
-        with incoming.runtime.transaction() as session:
-            membership = organisations.request_membership(session, person, org)
-        return f"membership request {membership.id}"
+        return join_organisation(incoming, org)
     raise Ignored(f"{target} is no event or organisation of this node")
+
+
+def join_organisation(incoming: Incoming, org: Organisation) -> str:
+    """A membership as the organisation takes members: ``Accept`` at once (open, or the
+    person was invited), or pending until an admin decides (``Accept`` or ``Reject``
+    then)."""
+    person = _person(incoming)
+    runtime = incoming.runtime
+    with runtime.transaction() as session:
+        membership = organisations.request_membership(
+            session,
+            person,
+            session.get_one(Organisation, org.id),
+            join_id=str(incoming.activity.get("id")),
+            node=runtime.context,
+        )
+    return f"membership {membership.id}: {membership.state}"
 
 
 def join_event(incoming: Incoming, event: Event) -> str:
@@ -78,9 +92,14 @@ def join_event(incoming: Incoming, event: Event) -> str:
 def leave(incoming: Incoming) -> str | None:
     target = object_id(incoming.object)
     with incoming.runtime.transaction() as session:
-        person = session.scalar(
-            select(Person).where(col(Person.ap_id) == incoming.actor)
-        )
+        person = session.scalar(select(Person).where(col(Person.ap_id) == incoming.actor))
+        org = session.scalar(select(Organisation).where(col(Organisation.ap_id) == target))
+        if person is not None and org is not None and org.is_local:
+            try:
+                organisations.remove_membership(session, person, org, person.id)
+            except DomainError as error:  # not a member, or the last admin
+                raise Ignored(str(error)) from error
+            return f"{incoming.actor} left {target}"
         event = session.scalar(select(Event).where(col(Event.ap_id) == target))
         if person is None or event is None or not event.is_local:
             raise Ignored("no such registration")

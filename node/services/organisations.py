@@ -10,9 +10,21 @@ from sqlmodel import col, select
 
 from node.dbtypes import utcnow
 from node.errors import Conflict, Forbidden, NotFound
-from node.models import Follow, Membership, MembershipState, Organisation, Person, Place, Role
+from node.geocoding import GeocodedPlace, PlaceInput
+from node.models import (
+    Follow,
+    FollowState,
+    Membership,
+    MembershipMode,
+    MembershipState,
+    Organisation,
+    Person,
+    Place,
+    Role,
+)
 from node.sanitize import sanitize_html
 from node.schemas import OrganisationIn
+from node.services import remote
 from node.services.common import (
     add_with_username,
     get_live,
@@ -26,6 +38,7 @@ from node.services.events import tombstone_events_of
 from node.services.outbox import publish
 from node.services.permissions import is_org_admin, require_local, require_org_admin
 from node.services.projects import tombstone_projects_of
+from node.urls import Urls
 
 
 def create_organisation(
@@ -142,6 +155,9 @@ def _publish(session: Session, node: NodeContext, verb: str, org: Organisation) 
 
 
 # --- members -------------------------------------------------------------------------
+# A person of another node asks with ``Join{Group}`` (``join_id``); they learn the answer
+# from the organisation's actor: ``Accept`` when they become a member, ``Reject`` when an
+# admin turns the request down.
 
 
 def membership_of(session: Session, org_id: str, person_id: str) -> Membership | None:
@@ -152,15 +168,31 @@ def membership_of(session: Session, org_id: str, person_id: str) -> Membership |
     )
 
 
-def request_membership(session: Session, actor: Person, org: Organisation) -> Membership:
-    """Ask to join (pending), or accept an invitation (accepted)."""
+def request_membership(
+    session: Session,
+    actor: Person,
+    org: Organisation,
+    *,
+    join_id: str | None = None,
+    node: NodeContext | None = None,
+) -> Membership:
+    """Ask to join: a member at once when the organisation is open or had invited the
+    person, else pending until an admin accepts. ``join_id``: the ``Join`` of a person of
+    another node, answered ``Accept`` as soon as they are a member."""
     existing = membership_of(session, org.id, actor.id)
     if existing is None:
-        existing = Membership(organisation_id=org.id, person_id=actor.id, state="pending")
+        state = MembershipState.pending
+        if org.join_mode == MembershipMode.open:
+            state = MembershipState.accepted
+        existing = Membership(organisation_id=org.id, person_id=actor.id, state=state)
         session.add(existing)
     elif existing.state == MembershipState.invited:
         existing.state = MembershipState.accepted
         existing.updated = utcnow()
+    if join_id is not None:
+        existing.activity_id = join_id[:500]
+        if existing.state == MembershipState.accepted:
+            _answer_join(session, node, org, existing, accepted=True)
     return existing
 
 
@@ -179,6 +211,7 @@ def invite_member(
         existing.state = MembershipState.accepted
         existing.role = role
         existing.updated = utcnow()
+        _answer_join(session, None, org, existing, accepted=True)
     return existing
 
 
@@ -190,6 +223,7 @@ def decide_membership(
     *,
     role: Role | None,
     accept: bool,
+    node: NodeContext | None = None,
 ) -> Membership:
     """An admin accepts a request and/or sets a member's role."""
     require_org_admin(session, actor, org.id)
@@ -198,6 +232,7 @@ def decide_membership(
         raise NotFound("no such membership")
     if accept and membership.state == MembershipState.pending:
         membership.state = MembershipState.accepted
+        _answer_join(session, node, org, membership, accepted=True)
     if role is not None:
         if role != Role.admin and membership.role == Role.admin:
             _keep_one_admin(session, org.id, person_id)
@@ -206,8 +241,15 @@ def decide_membership(
     return membership
 
 
-def remove_membership(session: Session, actor: Person, org: Organisation, person_id: str) -> None:
-    """Leave (oneself) or remove (an admin); the last admin cannot go."""
+def remove_membership(
+    session: Session,
+    actor: Person,
+    org: Organisation,
+    person_id: str,
+    node: NodeContext | None = None,
+) -> None:
+    """Leave (oneself) or remove (an admin); the last admin cannot go. An admin removing
+    a pending request of a person of another node turns their ``Join`` down (``Reject``)."""
     if person_id != actor.id and not is_org_admin(session, actor, org.id):
         raise Forbidden("only the organisation's admins may remove members")
     membership = membership_of(session, org.id, person_id)
@@ -215,7 +257,37 @@ def remove_membership(session: Session, actor: Person, org: Organisation, person
         raise NotFound("no such membership")
     if membership.role == Role.admin and membership.state == MembershipState.accepted:
         _keep_one_admin(session, org.id, person_id)
+    if person_id != actor.id and membership.state == MembershipState.pending:
+        _answer_join(session, node, org, membership, accepted=False)
     session.delete(membership)
+
+
+def _answer_join(
+    session: Session,
+    node: NodeContext | None,
+    org: Organisation,
+    membership: Membership,
+    *,
+    accepted: bool,
+) -> None:
+    """Tell a person of another node the answer to their ``Join`` of the organisation."""
+    if not membership.activity_id or not org.is_local:
+        return
+    person = session.get(Person, membership.person_id)
+    if person is None or person.is_local or not (person.inbox or person.shared_inbox):
+        return
+    publish(
+        session,
+        node or _context_of(org),
+        verb="Accept" if accepted else "Reject",
+        actor=org.ap_id,
+        object_type="membership",
+        object_id=membership.id,
+        object_url=membership.activity_id,
+        inboxes=[person.inbox or person.shared_inbox or ""],
+        public=False,
+        payload={"person": person.ap_id, "role": membership.role},
+    )
 
 
 def _keep_one_admin(session: Session, org_id: str, leaving: str) -> None:
@@ -238,26 +310,83 @@ def _keep_one_admin(session: Session, org_id: str, leaving: str) -> None:
 
 
 # --- followers -----------------------------------------------------------------------
+# Following an organisation of another node sends our person's ``Follow`` to its actor;
+# the follow is pending until its server answers (``remote.answer_follow``), and
+# unfollowing sends ``Undo{Follow}``.
 
 
-def follow(session: Session, actor: Person, org: Organisation) -> Follow:
-    existing = session.scalar(
+def follow_of(session: Session, person_id: str, org_id: str) -> Follow | None:
+    return session.scalar(
         select(Follow).where(
-            col(Follow.person_id) == actor.id, col(Follow.organisation_id) == org.id
+            col(Follow.person_id) == person_id, col(Follow.organisation_id) == org_id
         )
     )
+
+
+def follow(
+    session: Session, actor: Person, org: Organisation, node: NodeContext | None = None
+) -> Follow:
+    existing = follow_of(session, actor.id, org.id)
     if existing is not None:
         return existing
     created = Follow(person_id=actor.id, organisation_id=org.id)
+    if not org.is_local:
+        require_local(actor)
+        inbox = remote.actor_inbox(session, org.ap_id)
+        if inbox is None:
+            raise Forbidden("this organisation's server cannot be reached")
+        activity = publish(
+            session,
+            node or _context_of(actor),
+            verb="Follow",
+            actor=actor.ap_id,
+            object_type="follow",
+            object_id=org.id,
+            object_url=org.ap_id,
+            inboxes=[inbox],
+            public=False,
+        )
+        created.state = FollowState.pending
+        created.activity_id = activity.ap_id
     session.add(created)
     return created
 
 
-def unfollow(session: Session, actor: Person, org: Organisation) -> None:
-    existing = session.scalar(
-        select(Follow).where(
-            col(Follow.person_id) == actor.id, col(Follow.organisation_id) == org.id
+def unfollow(
+    session: Session, actor: Person, org: Organisation, node: NodeContext | None = None
+) -> None:
+    existing = follow_of(session, actor.id, org.id)
+    if existing is None:
+        return
+    session.delete(existing)
+    inbox = remote.actor_inbox(session, org.ap_id) if not org.is_local else None
+    if existing.activity_id and inbox is not None:
+        publish(
+            session,
+            node or _context_of(actor),
+            verb="Undo",
+            actor=actor.ap_id,
+            object_type="follow",
+            object_id=org.id,
+            object_url=org.ap_id,
+            inboxes=[inbox],
+            public=False,
+            payload={"follow": existing.activity_id},
         )
-    )
-    if existing is not None:
-        session.delete(existing)
+
+
+class _NoPlaces:
+    """The geocoder of :func:`_context_of`: these services store no place."""
+
+    def geocode(self, place: PlaceInput) -> GeocodedPlace:
+        raise RuntimeError("the member and follow services store no place")
+
+
+def _context_of(local: Person | Organisation) -> NodeContext:
+    """This node's context for callers that give none (the member pages and API): its
+    URLs read back from a local actor's canonical URL, ``<base>/<collection>/<id>``."""
+    kind = "person" if isinstance(local, Person) else "organisation"
+    suffix = Urls("").of(kind, local.id)
+    if not local.is_local or not local.ap_id.endswith(suffix):
+        raise ValueError(f"{local.ap_id} is not the URL of a local {kind}")
+    return NodeContext(urls=Urls(local.ap_id.removesuffix(suffix)), geocoder=_NoPlaces())

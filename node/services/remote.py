@@ -21,7 +21,9 @@ from node.errors import Conflict, Forbidden
 from node.models import (
     Event,
     EventOrganiser,
+    Follow,
     Follower,
+    FollowState,
     Organisation,
     Participation,
     ParticipationState,
@@ -356,9 +358,7 @@ def join_remote_event(
     return existing
 
 
-def leave_remote_event(
-    session: Session, node: NodeContext, person: Person, event: Event
-) -> None:
+def leave_remote_event(session: Session, node: NodeContext, person: Person, event: Event) -> None:
     """Withdraw from a remote event: the organiser receives ``Leave``."""
     existing = participation_of(session, event.id, person.id)
     if existing is not None:
@@ -376,3 +376,56 @@ def leave_remote_event(
             inboxes=[inbox],
             public=False,
         )
+
+
+# --- local people following remote organisations -------------------------------------------
+
+
+def actor_inbox(session: Session, ap_id: str) -> str | None:
+    """Where a remote actor receives what is addressed to it alone (its own inbox first)."""
+    actor = session.scalar(select(RemoteActor).where(col(RemoteActor.ap_id) == ap_id))
+    if actor is None:
+        return None
+    return actor.inbox or actor.shared_inbox
+
+
+def follow_of_remote(
+    session: Session,
+    *,
+    activity_id: str | None = None,
+    follower: str | None = None,
+    followed: str | None = None,
+) -> Follow | None:
+    """A local person's follow of a remote organisation: by the id of our ``Follow``, or
+    by who follows whom (for a peer that answers with a ``Follow`` of its own making)."""
+    if activity_id:
+        found = session.scalar(select(Follow).where(col(Follow.activity_id) == activity_id))
+        if found is not None:
+            return found
+    if not (follower and followed):
+        return None
+    return session.scalar(
+        select(Follow)
+        .join(Person, col(Person.id) == col(Follow.person_id))
+        .join(Organisation, col(Organisation.id) == col(Follow.organisation_id))
+        .where(
+            col(Person.ap_id) == follower,
+            col(Person.origin).is_(None),
+            col(Organisation.ap_id) == followed,
+            col(Follow.activity_id).is_not(None),
+        )
+    )
+
+
+def answer_follow(session: Session, follow: Follow, *, by: str, accepted: bool) -> Organisation:
+    """The organisation's server answered: ``Accept`` makes the follow active, ``Reject``
+    drops it (also an accepted one: the group removed its follower). Only the
+    organisation's own server answers for it."""
+    org = session.get_one(Organisation, follow.organisation_id)
+    _require_origin(org.ap_id, domain_of(by))
+    if accepted:
+        follow.state = FollowState.accepted
+    else:
+        session.delete(follow)
+    return org
+

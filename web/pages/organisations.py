@@ -14,7 +14,6 @@ from node.errors import Gone
 from node.models import (
     Event,
     EventOrganiser,
-    Follow,
     Membership,
     MembershipState,
     Organisation,
@@ -78,14 +77,7 @@ def organisation_page(organisation_id: str, request: Request) -> Response:
             )
             .order_by(col(Membership.created))
         ).all()
-        following = person is not None and (
-            session.scalar(
-                select(col(Follow.id)).where(
-                    col(Follow.person_id) == person.id, col(Follow.organisation_id) == row.id
-                )
-            )
-            is not None
-        )
+        followed = service.follow_of(session, person.id, row.id) if person else None
         membership = service.membership_of(session, row.id, person.id) if person else None
         values: dict[str, Any] = {
             "org": org,
@@ -102,7 +94,9 @@ def organisation_page(organisation_id: str, request: Request) -> Response:
                 for p, m in members
             ],
             "admin": admin and row.is_local,
-            "following": following,
+            # None, "pending" (an organisation of another node has not answered) or
+            # "accepted"
+            "following": followed.state if followed else None,
             "membership": membership.state if membership else None,
             "pins": json_script(_pins(org)),
         }
@@ -118,10 +112,12 @@ def follow(organisation_id: str, request: Request, form: Form) -> Response:
         person = signed_in(request, session)
         org = get_live(session, Organisation, organisation_id)
         if form.get("action") == "unfollow":
-            service.unfollow(session, person, org)
+            service.unfollow(session, person, org, web.runtime.context)
             message = web.gettext(request, "You no longer follow %(name)s.", name=org.name)
+        elif service.follow(session, person, org, web.runtime.context).state == "pending":
+            # another node's organisation answers our Follow later
+            message = web.gettext(request, "Your request was sent to the admins.")
         else:
-            service.follow(session, person, org)
             message = web.gettext(request, "You follow %(name)s.", name=org.name)
     flash(request, message)
     return see_other(f"/organisations/{organisation_id}")

@@ -1,0 +1,373 @@
+"""Groups across servers: a citizen follows an organisation of another server, a person of
+another server joins one of ours (``Join{Group}``)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlmodel import col, select
+
+import web.plugin
+from federation import peers
+from node.api.app import create_app
+from node.models import Event, Follow, Follower, Organisation
+from tests.federation.conftest import Node, Nodes
+from tests.federation.peer import FakePeer, Received
+
+AS = "https://www.w3.org/ns/activitystreams"
+MOBILIZON = "mobilizon.test"
+
+
+@pytest.fixture
+def mobilizon(nodes: Nodes) -> FakePeer:
+    return FakePeer(MOBILIZON, nodes.network)
+
+
+def received(peer: FakePeer, kind: str) -> list[Received]:
+    return [r for r in peer.received if r.activity.get("type") == kind]
+
+
+def person_url(node: Node, person_id: str) -> str:
+    return f"{node.url}/people/{person_id}"
+
+
+def remote_group(peer: FakePeer, node: Node, nodes: Nodes, username: str = "velo") -> str:
+    """A Mobilizon group whose copy ``node`` stores (it received the group's ``Create``)."""
+    path = f"/@{username}"
+    group = peer.actor(path, kind="Group", username=username, name=f"Groupe {username}")
+    create = {
+        "@context": AS,
+        "id": f"{group}/create",
+        "type": "Create",
+        "actor": group,
+        "object": peer.documents[path],
+    }
+    assert peer.send(group, f"{node.url}/inbox", create).status_code == 202
+    nodes.settle()
+    return group
+
+
+def copy_id(node: Node, ap_id: str) -> str:
+    with node.runtime.transaction() as session:
+        found = session.scalar(select(col(Organisation.id)).where(col(Organisation.ap_id) == ap_id))
+    assert found is not None, f"{node.host} has no copy of {ap_id}"
+    return found
+
+
+def event_copy(node: Node, ap_id: str) -> str:
+    with node.runtime.transaction() as session:
+        found = session.scalar(select(col(Event.id)).where(col(Event.ap_id) == ap_id))
+    assert found is not None, f"{node.host} has no copy of {ap_id}"
+    return found
+
+
+def follow_state(node: Node, person_id: str, org_id: str) -> str | None:
+    with node.runtime.transaction() as session:
+        return session.scalar(
+            select(col(Follow.state)).where(
+                col(Follow.person_id) == person_id, col(Follow.organisation_id) == org_id
+            )
+        )
+
+
+def follow_sent(node: Node, nodes: Nodes, peer: FakePeer, token: str, org_id: str) -> str:
+    """The person follows the copy; the group's server receives a signed ``Follow``: its id."""
+    assert node.api("POST", f"/organisations/{org_id}/follow", token).status_code == 204
+    nodes.settle()
+    [follow] = received(peer, "Follow")
+    assert follow.error is None, follow.error
+    return str(follow.activity["id"])
+
+
+# --- a citizen follows a group of another server ---------------------------------------------
+
+
+def test_following_a_mobilizon_group_waits_for_its_accept(
+    nodes: Nodes, mobilizon: FakePeer
+) -> None:
+    lille = nodes.lille
+    group = remote_group(mobilizon, lille, nodes)
+    org_id = copy_id(lille, group)
+    token, person_id = lille.account("Camille")
+    camille = person_url(lille, person_id)
+
+    follow_id = follow_sent(lille, nodes, mobilizon, token, org_id)
+    [follow] = received(mobilizon, "Follow")
+    assert follow.path == "/@velo/inbox"
+    assert follow.verified_key == f"{camille}#main-key"
+    assert (follow.activity["actor"], follow.activity["object"]) == (camille, group)
+    assert follow_state(lille, person_id, org_id) == "pending"
+    # following again while pending sends nothing more
+    assert lille.api("POST", f"/organisations/{org_id}/follow", token).status_code == 204
+    nodes.settle()
+    assert len(received(mobilizon, "Follow")) == 1
+
+    accept = {
+        "@context": AS,
+        "id": f"{mobilizon.base}/accept/follow/1",
+        "type": "Accept",
+        "actor": group,
+        "object": {"id": follow_id, "type": "Follow", "actor": camille, "object": group},
+    }
+    assert mobilizon.send(group, f"{lille.url}/inbox", accept).status_code == 202
+    nodes.settle()
+    assert follow_state(lille, person_id, org_id) == "accepted"
+
+    # the same Accept delivered again (a fresh signature) changes nothing
+    assert mobilizon.send(group, f"{lille.url}/inbox", accept, later=1).status_code == 202
+    nodes.settle()
+    assert follow_state(lille, person_id, org_id) == "accepted"
+
+    # the group's events arrive through Create, as any copy
+    event = {
+        "id": f"{mobilizon.base}/events/balade",
+        "type": "Event",
+        "name": "Balade à vélo",
+        "startTime": "2030-06-01T10:00:00+02:00",
+        "endTime": "2030-06-01T12:00:00+02:00",
+        "timezone": "Europe/Paris",
+        "attributedTo": group,
+    }
+    create = {"id": f"{event['id']}/activity", "type": "Create", "actor": group, "object": event}
+    assert mobilizon.send(group, f"{lille.url}/inbox", create).status_code == 202
+    nodes.settle()
+    hits = lille.search(q="balade")["hits"]
+    assert [(h["name"], h["origin"]) for h in hits] == [("Balade à vélo", MOBILIZON)]
+
+
+def test_a_mastodon_shaped_accept_names_only_the_follow(
+    nodes: Nodes, mobilizon: FakePeer
+) -> None:
+    lille = nodes.lille
+    group = remote_group(mobilizon, lille, nodes)
+    org_id = copy_id(lille, group)
+    token, person_id = lille.account()
+    follow_id = follow_sent(lille, nodes, mobilizon, token, org_id)
+
+    # another server answering for the group is not heard
+    other = FakePeer("elsewhere.test", nodes.network)
+    intruder = other.actor("/users/eve", username="eve")
+    forged = {"id": f"{intruder}#accept", "type": "Accept", "actor": intruder, "object": follow_id}
+    assert other.send(intruder, f"{lille.url}/inbox", forged).status_code == 202
+    nodes.settle()
+    assert follow_state(lille, person_id, org_id) == "pending"
+
+    accept = {"id": f"{group}#accepts/1", "type": "Accept", "actor": group, "object": follow_id}
+    assert mobilizon.send(group, f"{lille.url}/inbox", accept).status_code == 202
+    nodes.settle()
+    assert follow_state(lille, person_id, org_id) == "accepted"
+
+
+def test_an_accept_of_a_follow_of_its_own_making_is_matched_by_who_follows_whom(
+    nodes: Nodes, mobilizon: FakePeer
+) -> None:
+    lille = nodes.lille
+    group = remote_group(mobilizon, lille, nodes)
+    org_id = copy_id(lille, group)
+    token, person_id = lille.account()
+    follow_sent(lille, nodes, mobilizon, token, org_id)
+    camille = person_url(lille, person_id)
+    accept = {
+        "id": f"{group}#accepts/2",
+        "type": "Accept",
+        "actor": group,
+        "object": {"type": "Follow", "actor": camille, "object": group},
+    }
+    assert mobilizon.send(group, f"{lille.url}/inbox", accept).status_code == 202
+    nodes.settle()
+    assert follow_state(lille, person_id, org_id) == "accepted"
+
+
+def test_a_rejected_follow_is_dropped(nodes: Nodes, mobilizon: FakePeer) -> None:
+    lille = nodes.lille
+    group = remote_group(mobilizon, lille, nodes)
+    org_id = copy_id(lille, group)
+    token, person_id = lille.account()
+    follow_id = follow_sent(lille, nodes, mobilizon, token, org_id)
+    reject = {
+        "id": f"{mobilizon.base}/reject/follow/1",
+        "type": "Reject",
+        "actor": group,
+        "object": {"id": follow_id, "type": "Follow", "actor": person_url(lille, person_id),
+                   "object": group},
+    }
+    assert mobilizon.send(group, f"{lille.url}/inbox", reject).status_code == 202
+    nodes.settle()
+    assert follow_state(lille, person_id, org_id) is None
+    # the person may ask again: a new Follow
+    follow_sent_again = lille.api("POST", f"/organisations/{org_id}/follow", token)
+    assert follow_sent_again.status_code == 204
+    nodes.settle()
+    assert [r.activity["id"] for r in received(mobilizon, "Follow")][1] != follow_id
+
+
+def test_unfollowing_sends_undo_follow(nodes: Nodes, mobilizon: FakePeer) -> None:
+    lille = nodes.lille
+    group = remote_group(mobilizon, lille, nodes)
+    org_id = copy_id(lille, group)
+    token, person_id = lille.account()
+    camille = person_url(lille, person_id)
+    follow_id = follow_sent(lille, nodes, mobilizon, token, org_id)
+    accept = {"id": f"{group}#accepts/3", "type": "Accept", "actor": group, "object": follow_id}
+    mobilizon.send(group, f"{lille.url}/inbox", accept)
+    nodes.settle()
+
+    assert lille.api("DELETE", f"/organisations/{org_id}/follow", token).status_code == 204
+    nodes.settle()
+    [undo] = received(mobilizon, "Undo")
+    assert undo.error is None and undo.verified_key == f"{camille}#main-key"
+    assert undo.path == "/@velo/inbox"
+    assert undo.activity["actor"] == camille
+    assert undo.activity["object"] == {
+        "id": follow_id, "type": "Follow", "actor": camille, "object": group,
+    }
+    assert follow_state(lille, person_id, org_id) is None
+
+
+def test_a_citizen_follows_an_organisation_of_another_maillon(nodes: Nodes) -> None:
+    """Maillon to Maillon: Roubaix accepts at once, records the follower, forgets it on
+    Undo."""
+    lille, roubaix = nodes.lille, nodes.roubaix
+    peers.follow(lille.federation, "http://roubaix.test")
+    nodes.settle()
+    owner, _ = roubaix.account("Nadia")
+    org = roubaix.organisation(owner, name="Vélo Roubaix")
+    nodes.settle()
+    org_id = copy_id(lille, org["url"])
+    token, person_id = lille.account("Camille")
+
+    assert lille.api("POST", f"/organisations/{org_id}/follow", token).status_code == 204
+    nodes.settle()
+    assert follow_state(lille, person_id, org_id) == "accepted"
+    with roubaix.runtime.transaction() as session:
+        followers = session.scalars(
+            select(col(Follower.follower)).where(col(Follower.actor) == org["url"])
+        ).all()
+    assert followers == [person_url(lille, person_id)]
+
+    assert lille.api("DELETE", f"/organisations/{org_id}/follow", token).status_code == 204
+    nodes.settle()
+    with roubaix.runtime.transaction() as session:
+        assert session.scalar(select(Follower).where(col(Follower.actor) == org["url"])) is None
+
+
+CSRF = re.compile(r'name="csrf" value="([^"]+)"')
+HTML = {"Accept": "text/html"}
+
+
+def test_the_organisation_page_shows_a_pending_follow(nodes: Nodes, mobilizon: FakePeer) -> None:
+    lille = nodes.lille
+    group = remote_group(mobilizon, lille, nodes)
+    org_id = copy_id(lille, group)
+    web.plugin.register(lille.runtime)  # the pages, on Lille's runtime
+    app = create_app(lille.runtime.settings, runtime=lille.runtime, workers=0)
+    with TestClient(app, base_url=lille.url) as browser:
+
+        def post(path: str, data: dict[str, str], page: str) -> None:
+            token = CSRF.search(browser.get(page, headers=HTML).text)
+            assert token is not None
+            answer = browser.post(path, data={"csrf": token.group(1)} | data, headers=HTML,
+                                  follow_redirects=False)
+            assert answer.status_code == 303, answer.text
+
+        signup = {"name": "Camille", "email": "camille@lille.example", "password": "correct horse"}
+        post("/signup", signup, "/signup")
+        post(f"/organisations/{org_id}/follow", {"action": "follow"}, f"/organisations/{org_id}")
+        page = browser.get(f"/organisations/{org_id}", headers=HTML).text
+        assert "Withdraw my request" in page or "Retirer ma demande" in page
+        nodes.settle()
+        follow_id = received(mobilizon, "Follow")[0].activity["id"]
+        accept = {"id": f"{group}#accepts/4", "type": "Accept", "actor": group, "object": follow_id}
+        mobilizon.send(group, f"{lille.url}/inbox", accept)
+        nodes.settle()
+        page = browser.get(f"/organisations/{org_id}", headers=HTML).text
+        assert "Withdraw my request" not in page and "Retirer ma demande" not in page
+        assert "Stop following" in page or "Ne plus suivre" in page
+
+
+# --- a person of another server joins one of our organisations --------------------------------
+
+
+def members(node: Node, token: str, org_id: str) -> dict[str, str]:
+    """name → membership state, as an admin sees them."""
+    answer = node.api("GET", f"/organisations/{org_id}/members", token)
+    assert answer.status_code == 200, answer.text
+    return {m["name"]: m["state"] for m in answer.json()}
+
+
+def member_id(node: Node, token: str, org_id: str, name: str) -> str:
+    answer = node.api("GET", f"/organisations/{org_id}/members", token)
+    return str(next(m["person_id"] for m in answer.json() if m["name"] == name))
+
+
+def join(peer: FakePeer, person: str, node: Node, org_url: str, n: int, later: int = 0) -> str:
+    """Mobilizon's ``Join{Group}`` (its id is the membership's URL there)."""
+    activity = {"@context": AS, "id": f"{peer.base}/member/{n}", "type": "Join",
+                "actor": person, "object": org_url}
+    assert peer.send(person, f"{node.url}/inbox", activity, later=later).status_code == 202
+    return str(activity["id"])
+
+
+def test_joining_an_open_organisation_is_accepted_at_once_and_once(
+    nodes: Nodes, mobilizon: FakePeer
+) -> None:
+    lille = nodes.lille
+    token, _ = lille.account("Admin")
+    org = lille.organisation(token, name="Jardin partagé")
+    with lille.runtime.transaction() as session:
+        session.get_one(Organisation, org["id"]).join_mode = "open"
+    alex = mobilizon.actor("/@alex", username="alex")
+
+    join_id = join(mobilizon, alex, lille, org["url"], 1)
+    join(mobilizon, alex, lille, org["url"], 1, later=1)  # delivered twice
+    nodes.settle()
+    assert members(lille, token, org["id"]) == {"Admin": "accepted", "Alex": "accepted"}
+    [accept] = received(mobilizon, "Accept")
+    assert accept.error is None and accept.verified_key == f"{org['url']}#main-key"
+    assert accept.path == "/@alex/inbox"
+    assert accept.activity["actor"] == org["url"]
+    assert accept.activity["object"] == {
+        "id": join_id, "type": "Member", "actor": alex, "object": org["url"], "role": "member",
+    }
+
+
+def test_joining_a_restricted_organisation_waits_for_the_admins(
+    nodes: Nodes, mobilizon: FakePeer
+) -> None:
+    lille = nodes.lille
+    token, _ = lille.account("Admin")
+    org = lille.organisation(token, name="Conseil de quartier")  # restricted by default
+    alex = mobilizon.actor("/@alex", username="alex")
+    sam = mobilizon.actor("/@sam", username="sam")
+    alex_join = join(mobilizon, alex, lille, org["url"], 1)
+    sam_join = join(mobilizon, sam, lille, org["url"], 2)
+    nodes.settle()
+    assert members(lille, token, org["id"]) == {
+        "Admin": "accepted", "Alex": "pending", "Sam": "pending",
+    }
+    assert received(mobilizon, "Accept") == received(mobilizon, "Reject") == []
+
+    alex_id = member_id(lille, token, org["id"], "Alex")
+    decided = lille.api("PATCH", f"/organisations/{org['id']}/members/{alex_id}", token,
+                        json={"accept": True})
+    assert decided.status_code == 200, decided.text
+    sam_id = member_id(lille, token, org["id"], "Sam")
+    assert lille.api(
+        "DELETE", f"/organisations/{org['id']}/members/{sam_id}", token
+    ).status_code == 204
+    nodes.settle()
+    [accept] = received(mobilizon, "Accept")
+    assert accept.error is None and accept.path == "/@alex/inbox"
+    assert accept.activity["object"]["id"] == alex_join
+    [reject] = received(mobilizon, "Reject")
+    assert reject.error is None and reject.path == "/@sam/inbox"
+    assert reject.activity["actor"] == org["url"]
+    assert reject.activity["object"]["id"] == sam_join
+    assert members(lille, token, org["id"]) == {"Admin": "accepted", "Alex": "accepted"}
+
+    leave = {"id": f"{alex}#leave/1", "type": "Leave", "actor": alex, "object": org["url"]}
+    assert mobilizon.send(alex, f"{lille.url}/inbox", leave).status_code == 202
+    nodes.settle()
+    assert members(lille, token, org["id"]) == {"Admin": "accepted"}
