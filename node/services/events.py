@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -11,7 +12,7 @@ from sqlalchemy.orm import Session
 from sqlmodel import col, select
 
 from node.dbtypes import utcnow
-from node.errors import Conflict, Invalid, NotFound
+from node.errors import Conflict, Forbidden, Invalid, NotFound
 from node.models import (
     Event,
     EventOrganiser,
@@ -28,9 +29,20 @@ from node.services import remote
 from node.services.common import get_live, make_place, participation_of, place_input, set_labels
 from node.services.context import NodeContext
 from node.services.outbox import publish
-from node.services.permissions import require_event_editor, require_local, require_org_admin
+from node.services.permissions import (
+    is_org_admin,
+    require_event_editor,
+    require_local,
+    require_org_admin,
+)
+from node.urls import Urls
 
 MAX_DURATION = timedelta(days=366)
+CO_ORGANISER_ADD = "only an organisation's admins may make it a co-organiser"
+CO_ORGANISER_DROP = "only an organisation's admins may withdraw it from an event"
+CO_ORGANISER_UNKNOWN = "no organisation found: give its name, @username or the address of its page"
+CO_ORGANISER_AMBIGUOUS = "several organisations have this name: give the address of its page"
+_OBJECT_ID = re.compile(r"[0-9a-f-]{1,36}")
 EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 LATEST = datetime(2200, 1, 1, tzinfo=UTC)
 
@@ -160,7 +172,10 @@ def _organisers(
     for org_id in sorted(dropped):
         org = session.get(Organisation, org_id)
         if org is not None and org.is_local and org.deleted_at is None:
-            require_org_admin(session, actor, org_id)
+            if org_id == previous[0]:
+                require_org_admin(session, actor, org_id)
+            elif not is_org_admin(session, actor, org_id):
+                raise Forbidden(CO_ORGANISER_DROP, {"co_organiser_ids": CO_ORGANISER_DROP})
     for index, org_id in enumerate(wanted):
         field = "organisation_id" if index == 0 else "co_organiser_ids"
         org = session.get(Organisation, org_id)
@@ -169,8 +184,43 @@ def _organisers(
         if index == 0:
             require_local(org)
         if org.is_local and org_id not in previous:
-            require_org_admin(session, actor, org_id)
+            if index == 0:
+                require_org_admin(session, actor, org_id)
+            elif not is_org_admin(session, actor, org_id):
+                # a refusal a form shows next to the co-organisers (still a 403)
+                raise Forbidden(CO_ORGANISER_ADD, {"co_organiser_ids": CO_ORGANISER_ADD})
     return wanted
+
+
+def find_organisation(session: Session, reference: str, urls: Urls) -> Organisation:
+    """The organisation a person means when they name a co-organiser: the address of
+    its page (here or on its node, when this node knows it), its id, its username
+    (``@velo-cite``, ``velo@gancio.example``) or its exact name when only one has it.
+    422 (``co_organiser``) when none or several match."""
+    text = reference.strip()
+    live = select(Organisation).where(col(Organisation.deleted_at).is_(None))
+    found: list[Organisation] = []
+    if text.startswith(("http://", "https://", "/organisations/")):
+        local = text.removeprefix(urls.base).rstrip("/")
+        if local.startswith("/organisations/"):
+            object_id = local.removeprefix("/organisations/")
+            found = list(session.scalars(live.where(col(Organisation.id) == object_id)))
+        if not found:
+            found = list(session.scalars(live.where(col(Organisation.ap_id) == text)))
+    elif _OBJECT_ID.fullmatch(text):
+        found = list(session.scalars(live.where(col(Organisation.id) == text)))
+    if not found and text:
+        username = text.removeprefix("@").removesuffix(f"@{urls.host}").lower()
+        found = list(session.scalars(live.where(func.lower(Organisation.username) == username)))
+    if not found and text:
+        found = list(
+            session.scalars(live.where(func.lower(Organisation.name) == text.lower()).limit(2))
+        )
+    if len(found) > 1:
+        raise Invalid("co_organiser", CO_ORGANISER_AMBIGUOUS)
+    if not found:
+        raise Invalid("co_organiser", CO_ORGANISER_UNKNOWN)
+    return found[0]
 
 
 def _set_organisers(session: Session, event_id: str, organisers: list[str]) -> None:

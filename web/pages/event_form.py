@@ -9,12 +9,13 @@ from zoneinfo import ZoneInfo
 from fastapi import Request, Response
 from pydantic import ValidationError
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from node.api.ical import html_to_text
 from node.api.representations import event_out
 from node.errors import DomainError
-from node.models import Event, JoinMode, Participation, ParticipationState, Person
+from node.models import Event, JoinMode, Organisation, Participation, ParticipationState, Person
 from node.schemas import EventIn
 from node.services import events as service
 from node.services.common import get_live
@@ -43,7 +44,7 @@ from web.pages.common import Form, check_id, page_router, signed_in, web_of
 router = page_router()
 TEXTS = ("organisation_id", "name", "starts_on", "starts_time", "ends_on", "ends_time",
          "timezone", "online_url", "description", "tags", "capacity", "join_mode",
-         "external_participation_url", "status")  # fmt: skip
+         "external_participation_url", "status", "co_organiser")  # fmt: skip
 #: schema fields → the form field their error is shown next to
 FIELD_OF = {"starts_at": "starts_on", "ends_at": "ends_time"}
 JOIN_MODES = {
@@ -53,6 +54,14 @@ JOIN_MODES = {
 }
 STATUSES = {"confirmed": N_("Confirmed"), "tentative": N_("To be confirmed"),
             "cancelled": N_("Cancelled")}  # fmt: skip
+#: the event service's refusals about co-organisers, translated where the form shows them
+#: (the same words as ``node.services.events``: a test keeps them equal)
+NODE_MESSAGES = (
+    N_("only an organisation's admins may make it a co-organiser"),
+    N_("only an organisation's admins may withdraw it from an event"),
+    N_("no organisation found: give its name, @username or the address of its page"),
+    N_("several organisations have this name: give the address of its page"),
+)
 
 
 @router.get("/events/new")
@@ -75,9 +84,10 @@ def create_event(request: Request, form: Form) -> Response:
     web = web_of(request)
     typed = _typed(form)
     try:
-        data = EventIn(**_input(typed, web.territory().timezone))
         with web.runtime.transaction() as session:
             person = signed_in(request, session)
+            _add_named_co_organiser(request, session, typed)
+            data = EventIn(**_input(typed, web.territory().timezone))
             event_id = service.create_event(session, web.runtime.context, person, data).id
     except ValidationError as error:
         return _form(request, _invalid(request, typed, error), None)
@@ -128,17 +138,19 @@ def update_event(event_id: str, request: Request, form: Form) -> Response:
     web = web_of(request)
     typed = _typed(form)
     try:
-        data = EventIn(**_input(typed, web.territory().timezone))
         with web.runtime.transaction() as session:
             person = signed_in(request, session)
             event = get_live(session, Event, event_id, lock=True)
             require_event_editor(session, person, event)
+            _add_named_co_organiser(request, session, typed)
+            data = EventIn(**_input(typed, web.territory().timezone))
             changed = not same_place(typed["place_before"], typed)
             service.update_event(session, web.runtime.context, person, event, data, changed)
     except ValidationError as error:
         return _form(request, _invalid(request, typed, error), event_id)
     except DomainError as error:
-        if error.status in PAGE_ERRORS:
+        # a co-organiser the person may not add or withdraw is shown on the form
+        if error.status in PAGE_ERRORS and not error.fields:
             raise
         return _form(request, _refused(request, typed, error), event_id)
     flash(request, web.gettext(request, "Your changes are saved."))
@@ -216,6 +228,17 @@ def _typed(form: Any) -> dict[str, Any]:
 PLACE_NAMES = ("name", "street", "postal_code", "city", "latitude", "longitude")
 
 
+def _add_named_co_organiser(request: Request, session: Session, typed: dict[str, Any]) -> None:
+    """The organisation typed in "add a co-organiser" joins the ticked ones (then shown
+    ticked, should the form come back); 422 on that field when none or several match."""
+    if not typed["co_organiser"]:
+        return
+    org = service.find_organisation(session, typed["co_organiser"], web_of(request).runtime.urls)
+    if org.id not in typed["co_organiser_ids"] and org.id != typed["organisation_id"]:
+        typed["co_organiser_ids"].append(org.id)
+    typed["co_organiser"] = ""
+
+
 def _moment(day: str, clock: str) -> str:
     """``2030-05-16`` and ``14:00`` as a naive ISO date-time (read in the event's zone)."""
     if not day or not clock:
@@ -267,11 +290,31 @@ def _form(request: Request, form: FormState, event_id: str | None) -> Response:
     with web.runtime.transaction() as session:
         person = signed_in(request, session)
         organisations = administered_organisations(session, person)
+        co_organisers = _co_organiser_choices(session, form, organisations)
     values = {
         "form": form,
         "event_id": event_id,
         "organisations": organisations,
+        "co_organisers": co_organisers,
         "join_modes": [(k, translate(v)) for k, v in JOIN_MODES.items()],
         "statuses": [(k, translate(v)) for k, v in STATUSES.items()],
     }
     return web.render(request, "forms/event.html", values, status=422 if form.invalid else 200)
+
+
+def _co_organiser_choices(
+    session: Session, form: FormState, administered: list[tuple[str, str]]
+) -> list[tuple[str, str]]:
+    """The co-organisers to tick: the chosen ones (in their order), then the other
+    organisations this person administers. Another node's shows its origin."""
+    chosen = [str(i) for i in form.get("co_organiser_ids", [])]
+    rows = session.execute(
+        select(col(Organisation.id), col(Organisation.name), col(Organisation.origin)).where(
+            col(Organisation.id).in_(chosen), col(Organisation.deleted_at).is_(None)
+        )
+    ).all()
+    named = {str(i): f"{n} ({o})" if o else str(n) for i, n, o in rows}
+    main = form.get("organisation_id")
+    options = [(i, named[i]) for i in chosen if i in named]
+    options += [(i, n) for i, n in administered if i not in named and i != main]
+    return options
