@@ -1,4 +1,4 @@
-"""Node-to-node relations: follow a peer node, list peers, block, allow.
+"""Node-to-node relations: follow a peer node, list peers, block (and purge), allow.
 
 Nodes follow each other through their instance actors (``Application``, Mobilizon's
 relay model): once a peer accepts, it delivers us every public activity and we page its
@@ -7,6 +7,7 @@ outbox to catch up (``federation/sync.py``).
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -19,10 +20,19 @@ from federation.handlers.follows import send
 from federation.policy import domain_of, federates_with, peer, set_policy
 from federation.service import Federation, Refused
 from node.dbtypes import utcnow
+from node.jobs import ClaimedJob, enqueue
 from node.models import Follower, Peer
+from node.runtime import Runtime
+from node.services import remote
 from node.services.outbox import publish
+from node.services.remote import Purged
 
+log = logging.getLogger(__name__)
 ACTOR_LINK = "https://www.w3.org/ns/activitystreams#Application"
+PURGE_KEY = "purge:{domain}"
+#: rows of one kind per purge transaction, and transactions per ``purge`` job
+PURGE_BATCH = 200
+PURGE_BATCHES_PER_JOB = 10
 
 
 class PeerError(Exception):
@@ -92,10 +102,7 @@ def follow(federation: Federation, target: str) -> Peer:
 
 def listing(session: Session) -> list[dict[str, Any]]:
     rows = session.scalars(select(Peer).order_by(col(Peer.domain)))
-    followers = {
-        domain_of(f)
-        for f in session.scalars(select(col(Follower.follower)))
-    }
+    followers = {domain_of(f) for f in session.scalars(select(col(Follower.follower)))}
     return [
         {
             "domain": p.domain,
@@ -110,7 +117,59 @@ def listing(session: Session) -> list[dict[str, Any]]:
 
 
 def block(session: Session, domain: str) -> Peer:
-    return set_policy(session, domain.lower(), "blocked")
+    """Refuse the domain from now on and forget what we stored of it: its copies go in
+    bounded batches, by a ``purge`` job committed with the block (``maillon peers block``
+    also purges at once, see :func:`purge`). Blocking again purges again (idempotent)."""
+    row = set_policy(session, domain.lower(), "blocked")
+    enqueue(session, "purge", {"domain": row.domain}, key=PURGE_KEY.format(domain=row.domain))
+    return row
+
+
+def purge(
+    runtime: Runtime, domain: str, *, batches: int | None = None, size: int = PURGE_BATCH
+) -> tuple[Purged, bool]:
+    """Delete a blocked domain's copies (``remote.purge_origin``), one transaction per
+    batch of at most ``size`` rows, through the node's write path (index jobs drop them
+    from search). Stops after ``batches`` batches, or when the domain is no longer
+    blocked; returns what was removed and whether nothing is left."""
+    domain = domain.lower()
+    total = Purged()
+    done = 0
+    while batches is None or done < batches:
+        with runtime.transaction() as session:
+            row = session.get(Peer, domain)
+            if row is None or row.policy != "blocked":
+                return total, True
+            removed = remote.purge_origin(session, domain, size)
+        if not removed:
+            return total, True
+        total += removed
+        done += 1
+    return total, False
+
+
+class Purger:
+    """The ``purge`` job: a few batches per run, then a new job for the rest, so that a
+    domain with thousands of copies never holds a worker (or the database) for long."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+
+    def __call__(self, job: ClaimedJob) -> None:
+        domain = str(job.payload["domain"])
+        removed, finished = purge(self.runtime, domain, batches=PURGE_BATCHES_PER_JOB)
+        if removed:
+            log.info("purged %s: %s", domain, purged_text(removed))
+        if not finished:
+            with self.runtime.transaction() as session:
+                enqueue(session, "purge", {"domain": domain}, key=PURGE_KEY.format(domain=domain))
+
+
+def purged_text(removed: Purged) -> str:
+    """``events 12, organisations 3, …``: the non-zero counts (``nothing`` when none)."""
+    counts = removed.as_dict().items()
+    said = [f"{name.replace('_', ' ')} {count}" for name, count in counts if count]
+    return ", ".join(said) or "nothing"
 
 
 def unblock(session: Session, domain: str) -> Peer:
@@ -142,4 +201,3 @@ def rotate_key(federation: Federation, actor: str) -> str:
                 audience=[row.id] if kind == "organisation" else [],
             )
     return actor
-

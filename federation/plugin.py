@@ -23,6 +23,7 @@ def register(runtime: Runtime) -> None:
     runtime.registry.register("deliver", Deliverer(federation))
     runtime.registry.register_batch("inbox", InboxProcessor(federation))
     runtime.registry.register("sync", Sync(federation))
+    runtime.registry.register("purge", peers.Purger(runtime))
     runtime.pages.extend([discovery.router, routes.router])
     runtime.middleware.append((ActivityPubNegotiation, {}))
 
@@ -42,7 +43,11 @@ def add_commands(commands: argparse._SubParsersAction) -> None:  # type: ignore[
     listed = actions.add_parser("list", help="list known peers and their state")
     listed.set_defaults(command=runtime_command(_list))
     for name, text in (
-        ("block", "refuse everything from a domain and send it nothing"),
+        (
+            "block",
+            "refuse everything from a domain, send it nothing, and delete what was stored "
+            "of it (copies, actors, followers, unprocessed activities)",
+        ),
         ("unblock", "lift a block (the domain returns to the default policy)"),
         ("allow", "allow a domain (needed in MAILLON_FEDERATION=allowlist mode)"),
     ):
@@ -104,5 +109,9 @@ def _policy(args: argparse.Namespace, runtime: Runtime) -> int:
     action = {"block": peers.block, "unblock": peers.unblock, "allow": peers.allow}
     with runtime.transaction() as session:
         peer = action[args.policy_action](session, args.domain)
-        print(f"{peer.domain}: {peer.policy}")
+        domain, policy = peer.domain, peer.policy
+    print(f"{domain}: {policy}")
+    if args.policy_action == "block":
+        removed, _ = peers.purge(runtime, domain)
+        print(f"removed: {peers.purged_text(removed)}")
     return 0

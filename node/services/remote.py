@@ -8,22 +8,28 @@ its id), and an older version never replaces a newer one (``updated`` orders the
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete
+from sqlalchemy import delete, or_
 from sqlalchemy.orm import Session
 from sqlmodel import col, select
 
 from node.dbtypes import utcnow
 from node.errors import Conflict, Forbidden
 from node.models import (
+    Contribution,
     Event,
     EventOrganiser,
     Follow,
     Follower,
     FollowState,
+    InboxItem,
+    Job,
+    Label,
+    Membership,
     Organisation,
     Participation,
     ParticipationState,
@@ -32,6 +38,7 @@ from node.models import (
     Project,
     RemoteActor,
     Stored,
+    Token,
 )
 from node.schemas import PlaceIn
 from node.services.common import (
@@ -429,3 +436,223 @@ def answer_follow(session: Session, follow: Follow, *, by: str, accepted: bool) 
         session.delete(follow)
     return org
 
+
+# --- forgetting a server ----------------------------------------------------------------------
+
+
+@dataclass
+class Purged:
+    """What a purge removed: the copies of one server's objects, its actors, its followers
+    of ours and its unprocessed activities — and the relations that pointed at them."""
+
+    events: int = 0
+    projects: int = 0
+    organisations: int = 0
+    people: int = 0
+    actors: int = 0
+    followers: int = 0
+    inbox_items: int = 0
+    #: registrations for its events (local people's) and its people's for ours
+    participations: int = 0
+    memberships: int = 0
+    follows: int = 0
+    contributions: int = 0
+
+    def __iadd__(self, other: Purged) -> Purged:
+        for name in self.as_dict():
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        return self
+
+    def __bool__(self) -> bool:
+        return any(self.as_dict().values())
+
+    def as_dict(self) -> dict[str, int]:
+        return asdict(self)
+
+
+def purge_origin(session: Session, origin: str, limit: int = 200) -> Purged:
+    """Delete one batch of what came from ``origin`` (a domain): at most ``limit`` rows of
+    the first kind that has some left, with what refers to them. Call again until the
+    answer is empty. Copies are deleted, not tombstoned, so that they may come back if the
+    server is federated with again; the search documents go through index jobs."""
+    purged = Purged()
+    for step in (
+        _purge_inbox,
+        _purge_events,
+        _purge_projects,
+        _purge_organisations,
+        _purge_people,
+        _purge_followers,
+        _purge_actors,
+    ):
+        step(session, origin, limit, purged)
+        if purged:
+            break
+    return purged
+
+
+def _copies(session: Session, model: type[Stored], origin: str, limit: int) -> list[str]:
+    return list(
+        session.scalars(
+            select(col(model.id))
+            .where(col(model.origin) == origin)
+            .order_by(col(model.id))
+            .limit(limit)
+        )
+    )
+
+
+def _delete(session: Session, model: type[Any], *where: Any) -> int:
+    result = session.execute(delete(model).where(*where))
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def _referring(session: Session, column: Any, where: Any) -> set[str]:
+    return set(session.scalars(select(column).where(where)))
+
+
+def _forget(session: Session, kind: str, model: type[Stored], ids: Sequence[str]) -> None:
+    """Delete copies with their labels and places; their search documents go (as for a
+    ``Delete`` received: ``delete_copy``, an index job per object)."""
+    places = _referring(session, col(model.place_id), col(model.id).in_(ids))  # type: ignore[attr-defined]
+    session.execute(
+        delete(Label).where(col(Label.entity_type) == kind, col(Label.entity_id).in_(ids))
+    )
+    session.execute(delete(model).where(col(model.id).in_(ids)))
+    _drop_places(session, {p for p in places if p})
+    if kind in ("event", "organisation", "project"):
+        for object_id in ids:
+            index(session, kind, object_id)
+
+
+def _drop_places(session: Session, ids: set[str]) -> None:
+    """Delete these places unless something still stands there."""
+    if not ids:
+        return
+    used: set[str] = set()
+    for model in (Organisation, Event, Project, Person):
+        used |= _referring(session, col(model.place_id), col(model.place_id).in_(ids))
+    free = sorted(ids - used)
+    if free:
+        session.execute(delete(Place).where(col(Place.id).in_(free)))
+
+
+def _drop_events(session: Session, ids: Sequence[str], purged: Purged) -> None:
+    purged.participations += _delete(session, Participation, col(Participation.event_id).in_(ids))
+    session.execute(delete(EventOrganiser).where(col(EventOrganiser.event_id).in_(ids)))
+    _forget(session, "event", Event, ids)
+    purged.events += len(ids)
+
+
+def _drop_projects(session: Session, ids: Sequence[str], purged: Purged) -> None:
+    purged.contributions += _delete(session, Contribution, col(Contribution.project_id).in_(ids))
+    _forget(session, "project", Project, ids)
+    purged.projects += len(ids)
+
+
+def _purge_inbox(session: Session, origin: str, limit: int, purged: Purged) -> None:
+    """Activities received from it and not handled yet, with their waiting jobs."""
+    ids = list(
+        session.scalars(
+            select(col(InboxItem.id))
+            .where(col(InboxItem.domain) == origin, col(InboxItem.state) == "pending")
+            .limit(limit)
+        )
+    )
+    if not ids:
+        return
+    session.execute(
+        delete(Job).where(
+            col(Job.kind) == "inbox",
+            col(Job.state) == "pending",
+            col(Job.locked_by).is_(None),
+            col(Job.payload)["item"].as_string().in_(ids),
+        )
+    )
+    purged.inbox_items += _delete(session, InboxItem, col(InboxItem.id).in_(ids))
+
+
+def _purge_events(session: Session, origin: str, limit: int, purged: Purged) -> None:
+    ids = _copies(session, Event, origin, limit)
+    if ids:
+        _drop_events(session, ids, purged)
+
+
+def _purge_projects(session: Session, origin: str, limit: int, purged: Purged) -> None:
+    ids = _copies(session, Project, origin, limit)
+    if ids:
+        _drop_projects(session, ids, purged)
+
+
+def _purge_organisations(session: Session, origin: str, limit: int, purged: Purged) -> None:
+    ids = _copies(session, Organisation, origin, limit)
+    if not ids:
+        return
+    # Copies they organise (of their own server, by the origin rule) go with them.
+    organised = col(Event.organisation_id).in_(ids) & col(Event.origin).is_not(None)
+    events = sorted(_referring(session, col(Event.id), organised))
+    if events:
+        _drop_events(session, events, purged)
+    run = col(Project.organisation_id).in_(ids) & col(Project.origin).is_not(None)
+    projects = sorted(_referring(session, col(Project.id), run))
+    if projects:
+        _drop_projects(session, projects, purged)
+    # Local events they co-organised carry on without them.
+    coorganised = _referring(
+        session, col(EventOrganiser.event_id), col(EventOrganiser.organisation_id).in_(ids)
+    )
+    session.execute(delete(EventOrganiser).where(col(EventOrganiser.organisation_id).in_(ids)))
+    for event_id in sorted(coorganised):
+        index(session, "event", event_id)
+    purged.memberships += _delete(session, Membership, col(Membership.organisation_id).in_(ids))
+    purged.follows += _delete(session, Follow, col(Follow.organisation_id).in_(ids))
+    _forget(session, "organisation", Organisation, ids)
+    purged.organisations += len(ids)
+
+
+def _purge_people(session: Session, origin: str, limit: int, purged: Purged) -> None:
+    """Its people, with their registrations for our events and memberships of our
+    organisations (whose counts change: their documents are refreshed)."""
+    ids = _copies(session, Person, origin, limit)
+    if not ids:
+        return
+    events = _referring(session, col(Participation.event_id), col(Participation.person_id).in_(ids))
+    organisations = _referring(
+        session, col(Membership.organisation_id), col(Membership.person_id).in_(ids)
+    )
+    projects = _referring(
+        session, col(Contribution.project_id), col(Contribution.person_id).in_(ids)
+    )
+    purged.participations += _delete(session, Participation, col(Participation.person_id).in_(ids))
+    purged.memberships += _delete(session, Membership, col(Membership.person_id).in_(ids))
+    purged.contributions += _delete(session, Contribution, col(Contribution.person_id).in_(ids))
+    purged.follows += _delete(session, Follow, col(Follow.person_id).in_(ids))
+    session.execute(delete(Token).where(col(Token.person_id).in_(ids)))
+    _forget(session, "person", Person, ids)
+    purged.people += len(ids)
+    touched = {"event": events, "organisation": organisations, "project": projects}
+    for kind, object_ids in touched.items():
+        for object_id in sorted(object_ids):
+            index(session, kind, object_id)
+
+
+def _purge_followers(session: Session, origin: str, limit: int, purged: Purged) -> None:
+    on_origin = or_(
+        *(
+            col(Follower.follower).startswith(f"{scheme}://{origin}/", autoescape=True)
+            for scheme in ("https", "http")
+        )
+    )
+    ids = list(session.scalars(select(col(Follower.id)).where(on_origin).limit(limit)))
+    if ids:
+        purged.followers += _delete(session, Follower, col(Follower.id).in_(ids))
+
+
+def _purge_actors(session: Session, origin: str, limit: int, purged: Purged) -> None:
+    ids = list(
+        session.scalars(
+            select(col(RemoteActor.id)).where(col(RemoteActor.domain) == origin).limit(limit)
+        )
+    )
+    if ids:
+        purged.actors += _delete(session, RemoteActor, col(RemoteActor.id).in_(ids))

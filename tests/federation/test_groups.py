@@ -1,18 +1,34 @@
 """Groups across servers: a citizen follows an organisation of another server, a person of
-another server joins one of ours (``Join{Group}``)."""
+another server joins one of ours (``Join{Group}``), and blocking a domain forgets it."""
 
 from __future__ import annotations
 
+import os
 import re
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import func
 from sqlmodel import col, select
 
 import web.plugin
 from federation import peers
 from node.api.app import create_app
-from node.models import Event, Follow, Follower, Organisation
+from node.cli import main
+from node.models import (
+    Event,
+    Follow,
+    Follower,
+    InboxItem,
+    Job,
+    Label,
+    Organisation,
+    Participation,
+    Person,
+    Place,
+    RemoteActor,
+)
 from tests.federation.conftest import Node, Nodes
 from tests.federation.peer import FakePeer, Received
 
@@ -371,3 +387,132 @@ def test_joining_a_restricted_organisation_waits_for_the_admins(
     assert mobilizon.send(alex, f"{lille.url}/inbox", leave).status_code == 202
     nodes.settle()
     assert members(lille, token, org["id"]) == {"Admin": "accepted"}
+
+
+# --- blocking a domain forgets it -------------------------------------------------------------
+
+
+def count(node: Node, model: type[Any], *where: Any) -> int:
+    with node.runtime.transaction() as session:
+        return int(session.scalar(select(func.count()).select_from(model).where(*where)) or 0)
+
+
+def test_blocking_a_domain_deletes_its_copies_and_leaves_ours(
+    nodes: Nodes,
+    mobilizon: FakePeer,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Any,
+) -> None:
+    lille, roubaix = nodes.lille, nodes.roubaix
+    peers.follow(lille.federation, "http://roubaix.test")
+    peers.follow(roubaix.federation, "http://lille.test")
+    nodes.settle()
+    # Roubaix publishes; Lille keeps copies
+    nadia, _ = roubaix.account("Nadia")
+    r_org = roubaix.organisation(nadia, name="Vélo Roubaix", themes=["mobility"],
+                                 place={"city": "Roubaix", "postal_code": "59100"})
+    r_event = roubaix.event(nadia, r_org["id"], name="Atelier vélo", themes=["mobility"],
+                            place={"city": "Roubaix", "postal_code": "59100"})
+    # Lille publishes; Roubaix keeps copies
+    camille, camille_id = lille.account("Camille")
+    l_org = lille.organisation(camille, name="Les Sheds")
+    l_event = lille.event(camille, l_org["id"], name="Portes ouvertes")
+    nodes.settle()
+    r_org_copy = copy_id(lille, r_org["url"])
+    r_event_copy = event_copy(lille, r_event["url"])
+    l_event_copy = event_copy(roubaix, l_event["url"])
+    # a citizen of Lille follows the Roubaix group and registers for its event; one of
+    # Roubaix registers for Lille's event (a copy of that person is kept in Lille)
+    assert lille.api("POST", f"/organisations/{r_org_copy}/follow", camille).status_code == 204
+    assert lille.api("POST", f"/events/{r_event_copy}/participation", camille).status_code in (
+        200, 201,
+    )
+    assert roubaix.api("POST", f"/events/{l_event_copy}/participation", nadia).status_code in (
+        200, 201,
+    )
+    nodes.settle()
+    # another domain's group stays
+    group = remote_group(mobilizon, lille, nodes)
+    origin = col(Organisation.origin) == "roubaix.test"
+    assert count(lille, Organisation, origin) == 1
+    assert count(lille, Person, col(Person.origin) == "roubaix.test") == 1
+    assert count(lille, Participation) == 2
+    assert follow_state(lille, camille_id, r_org_copy) == "accepted"
+    assert [h["name"] for h in lille.search(q="atelier velo")["hits"]] == ["Atelier vélo"]
+    places = count(lille, Place)
+    copies_places = count(
+        lille, Event, col(Event.origin) == "roubaix.test", col(Event.place_id).is_not(None)
+    )
+    assert copies_places == 1  # (group copies carry no place)
+
+    # the operator blocks Roubaix from the command line: the counts are printed
+    for name in [n for n in os.environ if n.startswith("MAILLON_")]:
+        monkeypatch.delenv(name)
+    for name, value in {
+        "MAILLON_DATABASE_URL": lille.runtime.settings.database_url,
+        "MAILLON_PUBLIC_URL": lille.url,
+        "MAILLON_SECRET_KEY": "secret-of-lille.test",
+        "MAILLON_SEARCH_PATH": str(tmp_path / "cli.search.db"),
+    }.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.chdir(tmp_path)
+    assert main(["peers", "block", "roubaix.test"]) == 0
+    out = capsys.readouterr().out
+    assert "roubaix.test: blocked" in out
+    assert "removed: events 1, organisations 1, people 1" in out
+    assert "participations 2" in out and "follows 1" in out
+    nodes.settle()  # index jobs, and the purge job the block enqueued (nothing left)
+
+    assert lille.search(q="atelier velo")["hits"] == []
+    assert lille.search(q="velo roubaix")["hits"] == []
+    for model in (Organisation, Event, Person):
+        assert count(lille, model, col(model.origin) == "roubaix.test") == 0
+    assert count(lille, RemoteActor, col(RemoteActor.domain) == "roubaix.test") == 0
+    assert count(lille, Follower, col(Follower.follower).startswith("http://roubaix.test/")) == 0
+    assert count(lille, Label, col(Label.entity_id).in_([r_org_copy, r_event_copy])) == 0
+    assert count(lille, Place) == places - copies_places
+    assert count(lille, Participation) == 0  # both went with the copies
+    assert count(lille, Follow) == 0
+    assert count(lille, Job, col(Job.state) == "failed") == 0
+    # ours, and the other domain's, are untouched
+    assert [h["name"] for h in lille.search(q="portes ouvertes")["hits"]] == ["Portes ouvertes"]
+    assert lille.api("GET", f"/organisations/{l_org['id']}").status_code == 200
+    assert count(lille, Person, col(Person.origin).is_(None)) == 1
+    assert copy_id(lille, group)
+    assert count(lille, RemoteActor, col(RemoteActor.domain) == MOBILIZON) == 1
+
+    # blocking again (the admin page's way: a purge job) finds nothing more to remove
+    with lille.runtime.transaction() as session:
+        peers.block(session, "roubaix.test")
+    nodes.settle()
+    assert count(lille, Organisation) == 2
+    removed, finished = peers.purge(lille.runtime, "roubaix.test")
+    assert finished and not removed
+    assert main(["peers", "block", "roubaix.test"]) == 0
+    assert "removed: nothing" in capsys.readouterr().out
+
+
+def test_the_purge_goes_in_bounded_batches_and_drops_pending_activities(
+    nodes: Nodes, mobilizon: FakePeer
+) -> None:
+    lille = nodes.lille
+    for n in range(5):
+        remote_group(mobilizon, lille, nodes, username=f"groupe{n}")
+    # one more activity received but not handled yet
+    alex = mobilizon.actor("/@alex", username="alex")
+    flag = {"id": f"{alex}#flag", "type": "Flag", "actor": alex, "object": alex}
+    assert mobilizon.send(alex, f"{lille.url}/inbox", flag).status_code == 202
+    assert count(lille, InboxItem, col(InboxItem.state) == "pending") == 1
+
+    with lille.runtime.transaction() as session:
+        peers.block(session, MOBILIZON)
+    removed, finished = peers.purge(lille.runtime, MOBILIZON, batches=2, size=2)
+    assert not finished
+    assert (removed.inbox_items, removed.organisations) == (1, 2)
+    assert count(lille, Organisation) == 3
+    nodes.settle()  # the purge job finishes, a few batches at a time
+    assert count(lille, Organisation) == 0
+    assert count(lille, RemoteActor) == 0
+    assert count(lille, InboxItem, col(InboxItem.state) == "pending") == 0
+    assert count(lille, Job, col(Job.state) == "failed") == 0
