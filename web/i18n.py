@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from babel import Locale
 from babel.dates import format_date, format_skeleton, format_time
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
@@ -108,10 +109,21 @@ class Translator:
 
     def template_callables(self) -> dict[str, Any]:
         catalogues = self
+        #: (language, message) → the translation, ready to insert: most calls of a
+        #: page have no variables, and a page makes twenty of them
+        plain: dict[tuple[str, str], Markup] = {}
 
         @pass_context
         def gettext(context: Context, message: str, **variables: Any) -> str:
-            text = catalogues.of(context.get("locale", "fr")).gettext(message)
+            language = context.get("locale", "fr")
+            if not variables and context.eval_ctx.autoescape:
+                found = plain.get((language, message))
+                if found is None:
+                    found = Markup(catalogues.of(language).gettext(message)) % {}
+                    if len(plain) < 10_000:
+                        plain[(language, message)] = found
+                return found
+            text = catalogues.of(language).gettext(message)
             if context.eval_ctx.autoescape:
                 text = Markup(text)
             return text % variables
@@ -136,11 +148,18 @@ def _zone(timezone: str | None) -> ZoneInfo | None:
     return ZoneInfo(timezone) if timezone else None
 
 
+@lru_cache(maxsize=16)
+def _locale(language: str) -> Locale:
+    """Parsed once: Babel parses a locale string again on every call it is given."""
+    return Locale.parse(language)
+
+
 def format_moment(moment: datetime, language: str, timezone: str | None = None) -> str:
     """``jeu. 16 mai 2030, 14:00`` / ``Thu, May 16, 2030, 2:00 PM``, in ``timezone``."""
     zone = _zone(timezone)
-    day = format_skeleton("yMMMEd", moment, tzinfo=zone, locale=language)
-    return f"{day}, {format_time(moment, 'short', tzinfo=zone, locale=language)}"
+    locale = _locale(language)
+    day = format_skeleton("yMMMEd", moment, tzinfo=zone, locale=locale)
+    return f"{day}, {format_time(moment, 'short', tzinfo=zone, locale=locale)}"
 
 
 def format_day(
@@ -150,12 +169,12 @@ def format_day(
     if isinstance(moment, datetime):
         zone = _zone(timezone)
         moment = moment.astimezone(zone).date() if zone else moment.date()
-    return format_date(moment, style, locale=language)
+    return format_date(moment, style, locale=_locale(language))
 
 
 def format_clock(moment: datetime, language: str, timezone: str | None = None) -> str:
     """``14:00`` / ``2:00 PM`` in ``timezone``."""
-    return format_time(moment, "short", tzinfo=_zone(timezone), locale=language)
+    return format_time(moment, "short", tzinfo=_zone(timezone), locale=_locale(language))
 
 
 @lru_cache(maxsize=4096)

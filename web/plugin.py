@@ -17,7 +17,7 @@ from starlette.types import Scope
 from node.runtime import Runtime
 from web.app import STATIC_DIR, Web
 from web.errors import HtmlErrors
-from web.pages import ROUTERS
+from web.pages import FIRST, ROUTERS
 from web.sessions import PageSessions
 
 STATIC_MAX_AGE = 7 * 24 * 3600
@@ -28,6 +28,7 @@ def register(runtime: Runtime) -> None:
     web = Web(runtime)
     runtime.extensions["web"] = web
     runtime.pages.append(static_router(web))
+    runtime.first_pages.extend(FIRST)
     runtime.pages.extend(ROUTERS)
     # innermost first: the 404 page goes out through the session middleware (its cookie)
     runtime.middleware.append((HtmlErrors, {}))

@@ -89,6 +89,8 @@ def create_app(
         app.add_middleware(middleware, **options)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestObserver, metrics=node.metrics)  # outermost: request id
+    for router in node.first_pages:  # the most requested pages (plugins say which)
+        app.include_router(router)
     for router in (*ROUTERS, *node.routers):  # node.routers: added by plugins
         app.include_router(router, prefix=API_PREFIX)
     for router in node.pages:  # root routers of plugins (federation, web)
@@ -110,7 +112,7 @@ def create_app(
 
     for router in (*ROUTERS, *node.routers):
         templates.add(router.routes, API_PREFIX)
-    for router in node.pages:
+    for router in (*node.first_pages, *node.pages):
         templates.add(router.routes)
     templates.add(app.router.routes)
     return app

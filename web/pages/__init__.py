@@ -20,11 +20,11 @@ from web.pages import (
     site,
 )
 
-#: the most visited first (routing tries routes in order: measured in bench/web.py)
+#: the most visited pages: tried before the API's routes (routing tries routes in order:
+#: measured in bench/web.py)
+FIRST: tuple[APIRouter, ...] = (search.router, event_form.router, events.router)
+#: the other pages, the most visited first
 ROUTERS: tuple[APIRouter, ...] = (
-    search.router,
-    event_form.router,
-    events.router,
     site.router,
     accounts.router,
     admin.router,
