@@ -32,13 +32,19 @@ def index_jobs(runtime: Runtime, service: SearchService) -> Callable[[list[Claim
                 wanted[kind].add(str(job.payload.get("id", "")))
         try:
             backend = service.ready()
-            for kind, ids in wanted.items():
-                with runtime.transaction() as session:
-                    docs, gone = documents.build(session, kind, ids)
-                if docs:
-                    backend.upsert(docs)
-                if gone:
-                    backend.delete(gone)
+            docs: list[documents.Document] = []
+            gone: list[str] = []
+            with runtime.transaction() as session:
+                for kind, ids in wanted.items():
+                    built, removed = documents.build(session, kind, ids)
+                    docs += built
+                    gone += removed
+            # one write of each sort for the whole batch: Meilisearch makes a task of
+            # each and the handler waits for it
+            if docs:
+                backend.upsert(docs)
+            if gone:
+                backend.delete(gone)
         except SearchUnavailable as error:
             attempts = max(job.attempts for job in jobs)
             raise RetryLater(min(RETRY_CAP_SECONDS, 2.0**attempts), f"search: {error}") from None
