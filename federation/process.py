@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from sqlmodel import col, select
 
 from federation.convert import ParseError, object_type
-from federation.policy import domain_of
+from federation.policy import domain_of, federates_with
 from federation.service import Federation, Refused, Unreachable
 from node.dbtypes import utcnow
 from node.jobs import ClaimedJob, PermanentFailure, RetryLater
@@ -148,12 +148,17 @@ class InboxProcessor:
                     )
                 )
             }
+            refused = {
+                item.domain
+                for item in items.values()
+                if not federates_with(session, runtime.settings, item.domain)
+            }
         alone: list[ClaimedJob] = []
         groups: dict[BulkHandler, list[tuple[str, Incoming]]] = {}
         for job in jobs:
             item = items.get(job.payload["item"])
-            if item is None:
-                alone.append(job)  # gone: the single path says so
+            if item is None or item.domain in refused:
+                alone.append(job)  # gone, or blocked since: the single path says so
                 continue
             if item.state != "pending":
                 continue
@@ -215,7 +220,10 @@ class InboxProcessor:
             if item.state != "pending":
                 return
             activity, domain = dict(item.payload), item.domain
+            blocked = not federates_with(session, runtime.settings, domain)
         try:
+            if blocked:  # since it was received: what it says is not applied
+                raise Refused(domain)
             state, note = apply(self.federation, activity, domain)
         except Unreachable as error:
             raise RetryLater(60.0 * job.attempts, str(error)) from error

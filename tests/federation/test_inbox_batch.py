@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import event
 from sqlmodel import col, select
 
+from federation import policy
 from federation.handlers.objects import create_event
 from federation.process import BULK, Incoming
 from node.models import Event, InboxItem, Job
@@ -166,3 +167,25 @@ def test_a_batch_that_fails_as_a_whole_is_handled_one_by_one(
 
     assert {state for state, _ in _states(lille).values()} == {"done"}
     assert set(_names(lille)) == {d["id"] for d in documents}
+
+
+def test_what_a_domain_sent_before_its_block_is_not_applied(
+    nodes: Nodes, peer: FakePeer
+) -> None:
+    lille = nodes.lille
+    group = peer.actor("/@atelier", kind="Group", username="atelier")
+    first = _event(peer, group, "a", "Repair café", "2026-12-01T10:00:00Z")
+    _deliver(peer, group, [_activity("Create", group, first, 0)])
+    lille.run_jobs()
+    later = _event(peer, group, "b", "Troc", "2026-12-01T10:00:00Z")
+    sent = [_activity("Create", group, later, 1)]
+    _deliver(peer, group, sent)  # received, not handled yet…
+    with lille.runtime.transaction() as session:
+        # …when the domain is blocked (the row alone: the purge job would also delete
+        # the waiting item; here the worker meets it first)
+        policy.set_policy(session, "peer.test", "blocked")
+    lille.runtime.worker(kinds=["inbox"]).run_once()
+
+    state, note = _states(lille)[sent[0]["id"]]
+    assert state == "ignored" and "refused domain" in (note or "")
+    assert later["id"] not in _names(lille)
