@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import math
+import random
 import uuid
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -15,7 +18,13 @@ import pytest
 from search import meili as meili_module
 from search.backend import SearchUnavailable
 from search.documents import document_id
-from search.geo import box_around, distance_km
+from search.geo import (
+    EARTH_RADIUS_KM,
+    box_around,
+    crosses_antimeridian,
+    distance_km,
+    inner_cross,
+)
 from search.meili import SETTINGS, VALID_ID, MeiliBackend, MeiliError, filters, quote
 from search.query import BBox, Point, SearchQuery, Sort
 from tests.search.conftest import start_meili, stop_meili
@@ -304,12 +313,13 @@ def test_date_sort_is_exact_with_ties_by_id(meili: MeiliBackend) -> None:
 
 
 def test_requests_per_search(meili: MeiliBackend, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The date order is one request (hits, facets and documents); a radius is two (the
-    candidates, then the page's documents); a page past the events fetches the others."""
+    """The date order is one request (hits, facets and documents); a page past the events
+    fetches the others; a radius is one multi-search, and the page's documents or a ring."""
     start = int(NOW.timestamp()) + 86400
     events = [doc("event", starts_at=start + i % 3, ends_at=start + 10) for i in range(6)]
     others = [doc(name=name, lat=LILLE.lat, lng=LILLE.lon) for name in ("b", "A", "c")]
-    meili.upsert([*events, *others])
+    farther = [doc("project", lat=LILLE.lat + 0.005, lng=LILLE.lon) for _ in range(2)]  # 0.6 km
+    meili.upsert([*events, *others, *farther])
     sent: list[str] = []
     call = meili._call
 
@@ -319,7 +329,7 @@ def test_requests_per_search(meili: MeiliBackend, monkeypatch: pytest.MonkeyPatc
 
     monkeypatch.setattr(meili, "_call", counted)
     result = meili.search(SearchQuery(sort=Sort.date, now=NOW, limit=4))
-    assert sent == ["search"] and result.total == 9 and len(result.hits) == 4
+    assert sent == ["search"] and result.total == 11 and len(result.hits) == 4
     assert result.hits[0].document == min(events, key=lambda e: (e["starts_at"], e["id"]))
     sent.clear()
     page = meili.search(SearchQuery(sort=Sort.date, now=NOW, offset=5, limit=3))
@@ -330,8 +340,20 @@ def test_requests_per_search(meili: MeiliBackend, monkeypatch: pytest.MonkeyPatc
     meili.search(SearchQuery(sort=Sort.date, now=NOW, limit=20))  # every match in one answer
     assert sent == ["search"]
     sent.clear()
-    meili.search(SearchQuery(point=LILLE, radius_km=1, sort=Sort.distance, now=NOW))
-    assert sent == ["search", "fetch"]
+    # a radius: one multi-search (the box counted, its rim and corners, and a ring around
+    # the point or the first documents), then the page's documents when the ring held them
+    near = SearchQuery(point=LILLE, radius_km=1, sort=Sort.distance, now=NOW, limit=3)
+    assert [h.id for h in meili.search(near).hits] == sorted(d["id"] for d in others)
+    assert sent == ["multi-search", "fetch"]  # the ring (250 m) held the page
+    sent.clear()
+    result = meili.search(replace(near, limit=20))
+    assert result.total == 5 and [h.id for h in result.hits[3:]] == sorted(
+        d["id"] for d in farther
+    )
+    assert sent == ["multi-search", "search"]  # it did not: a ring sized from the density
+    sent.clear()
+    assert len(meili.search(replace(near, sort=Sort.date)).hits) == 3
+    assert sent == ["multi-search"]
 
 
 def test_event_windows_upcoming_and_cancelled(meili: MeiliBackend) -> None:
@@ -426,4 +448,174 @@ def test_the_filter_is_built_from_the_query() -> None:
         'status != "cancelled"',
         f'type != "event" OR ends_at >= {t} OR (ends_at IS NULL AND starts_at >= {t})',
     ]
-    assert json.dumps(filters(SearchQuery(bbox=BBox(1e-7, 2, 3, 4), now=NOW))[-1]).count("e-") == 0
+    assert json.dumps(filters(SearchQuery(bbox=BBox(1e-7, 2, 3, 4), now=NOW))[0]).count("e-") == 0
+    # the place first: Meilisearch evaluates each part within what the previous ones kept
+    near = SearchQuery(point=LILLE, radius_km=2, themes=("food",), now=NOW)
+    assert filters(near)[0].startswith("lat ") and filters(near)[1] == 'themes IN ["food"]'
+
+
+# -- geometry -----------------------------------------------------------------------------
+
+
+def _destination(centre: Point, km: float, bearing: float) -> tuple[float, float]:
+    d, theta = km / EARTH_RADIUS_KM, math.radians(bearing)
+    phi1, lam1 = math.radians(centre.lat), math.radians(centre.lon)
+    phi2 = math.asin(math.sin(phi1) * math.cos(d) + math.cos(phi1) * math.sin(d) * math.cos(theta))
+    east = math.sin(theta) * math.sin(d) * math.cos(phi1)
+    lam2 = lam1 + math.atan2(east, math.cos(d) - math.sin(phi1) * math.sin(phi2))
+    return math.degrees(phi2), math.degrees(lam2)
+
+
+@pytest.mark.parametrize("lat", [0.0, 45.0, 50.6292, -70.0, 84.0])
+@pytest.mark.parametrize("km", [0.5, 10.0, 300.0, 1000.0, 3000.0, 9000.0])
+def test_the_box_of_a_radius_holds_its_whole_circle(lat: float, km: float) -> None:
+    centre = Point(lat, 3.0573)
+    box = box_around(centre, km)
+    for step in range(720):
+        on_lat, on_lon = _destination(centre, km, step / 2)
+        if -180 <= on_lon <= 180:  # the box does not follow a circle past ±180°
+            assert box.contains(on_lat, on_lon), (step / 2, on_lat, on_lon, box)
+    assert crosses_antimeridian(box) == ((box.min_lon == -180) != (box.max_lon == 180))
+
+
+def test_a_circle_around_a_pole_spans_every_longitude() -> None:
+    box = box_around(Point(85.0, 10.0), 600)
+    assert (box.min_lon, box.max_lon, box.max_lat) == (-180.0, 180.0, 90.0)
+    assert not crosses_antimeridian(box)
+    assert crosses_antimeridian(box_around(Point(0.0, 179.9), 50))
+    assert not crosses_antimeridian(box_around(LILLE, 10))
+
+
+# -- a radius: the box counted, its rim and corners fetched -------------------------------
+
+
+def _scatter(seed: int, n: int) -> list[dict[str, Any]]:
+    """Documents around Lille: dense near the point, in the box's corners, on the rim of a
+    3 km circle, farther, and without coordinates; events, organisations and projects."""
+    rng = random.Random(seed)
+    names = ["Atelier vélo", "atelier Cuisine", "Élan", "elan", "Zèbre", "abeille", "Bourse"]
+    out = []
+    start = int(NOW.timestamp()) + 3600
+    for i in range(n):
+        kind = rng.choice(["event", "event", "organisation", "project"])
+        spot = rng.random()
+        if spot < 0.05:
+            lat = lng = None
+        else:
+            spread = 0.01 if spot < 0.5 else 0.035  # ≈ 1 km, then ≈ 3–4 km
+            lat = round(LILLE.lat + rng.uniform(-spread, spread), 6)
+            lng = round(LILLE.lon + rng.uniform(-1.6 * spread, 1.6 * spread), 6)
+        fields: dict[str, Any] = {
+            "name": f"{rng.choice(names)} {i}",
+            "lat": lat,
+            "lng": lng,
+            "themes": rng.sample(["food", "culture", "mobility", "energy"], rng.randint(1, 2)),
+            "tags": rng.sample(["bio", "vrac", "velo"], rng.randint(0, 2)),
+            "city": rng.choice(["Lille", "Lomme", None]),
+        }
+        if kind == "event":
+            begins = start + rng.randrange(5) * 86400  # ties on the start, broken by id
+            fields.update(starts_at=begins, ends_at=begins + 7200, status="confirmed")
+        out.append(doc(kind, **fields))
+    return out
+
+
+def test_a_radius_answers_as_every_candidate_of_its_box_did(meili: MeiliBackend) -> None:
+    """The same answers as the path before (every candidate of the box, cut here): ids in
+    order, documents, distances, totals and facets, in every order, page after page."""
+    meili.upsert(_scatter(3, 400))
+    rng = random.Random(4)
+    for _ in range(60):
+        query = SearchQuery(
+            text=rng.choice(["", "", "atelier", "elan"]),
+            point=LILLE,
+            radius_km=rng.choice([0.4, 1.0, 2.5, 3.0]),
+            sort=rng.choice(list(Sort)),
+            themes=rng.choice([(), ("food",)]),
+            facets=rng.choice([("type", "themes", "tags", "city"), (), ("tags",)]),
+            limit=rng.choice([0, 1, 7, 20, 50]),
+            offset=rng.choice([0, 0, 3, 30]),
+            now=NOW,
+        )
+        meili.staircase = True
+        new = meili.search(query)
+        meili.staircase = False
+        old = meili.search(query)
+        meili.staircase = True
+        assert [(h.id, h.document, h.distance_km) for h in new.hits] == [
+            (h.id, h.document, h.distance_km) for h in old.hits
+        ], query
+        assert (new.total, new.facets) == (old.total, old.facets), query
+
+
+def test_orders_of_a_radius_look_past_the_corners(
+    meili: MeiliBackend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first documents of the box in the date (or relevance) order may all lie in its
+    corners: they are asked for again with as many more as the corners hold."""
+    radius = 2.0
+    box = box_around(LILLE, radius)
+    start = int(NOW.timestamp()) + 3600
+    corners = [
+        doc("event", lat=box.max_lat - 0.0005, lng=box.min_lon + 0.0005, starts_at=start + i,
+            ends_at=start + 7200, name="atelier atelier")
+        for i in range(30)
+    ]  # fmt: skip
+    inside = [
+        doc("event", lat=LILLE.lat, lng=LILLE.lon + 0.001 * i, starts_at=start + 100 + i,
+            ends_at=start + 7200, name=f"atelier {i}")
+        for i in range(5)
+    ]  # fmt: skip
+    meili.upsert([*corners, *inside])
+    sent: list[str] = []
+    call = meili._call
+
+    def counted(method: str, path: str, body: Any = None) -> Any:
+        sent.append(path.rsplit("/", 1)[-1])
+        return call(method, path, body)
+
+    monkeypatch.setattr(meili, "_call", counted)
+    soonest = SearchQuery(point=LILLE, radius_km=radius, sort=Sort.date, now=NOW, limit=3)
+    assert ids(meili, soonest) == [d["id"] for d in inside[:3]]
+    assert sent == ["multi-search", "search"]
+    relevant = meili.search(replace(soonest, text="atelier", sort=Sort.relevance, limit=5))
+    assert {h.id for h in relevant.hits} == {d["id"] for d in inside} and relevant.total == 5
+
+
+def test_a_radius_the_cross_cannot_serve_fetches_its_whole_box(meili: MeiliBackend) -> None:
+    pole, antimeridian = Point(89.5, 0.0), Point(10.0, 179.99)
+    meili.upsert([
+        doc(lat=89.9, lng=170.0), doc(lat=89.6, lng=-90.0),  # across the pole: 66, 71 km
+        doc(lat=10.0, lng=179.995), doc(lat=10.001, lng=179.98),
+    ])  # fmt: skip
+    assert inner_cross(pole, 100) == [] and inner_cross(antimeridian, 5) == []
+    assert meili.search(SearchQuery(point=pole, radius_km=100, now=NOW)).total == 2
+    near_line = SearchQuery(point=antimeridian, radius_km=5, sort=Sort.distance, now=NOW)
+    located = ((10.0, 179.995), (10.001, 179.98))
+    assert [h.distance_km for h in meili.search(near_line).hits] == sorted(
+        round(distance_km(antimeridian, lat, lng), 3) for lat, lng in located
+    )
+
+
+def test_the_cross_lies_inside_its_circle() -> None:
+    for lat in (0.0, 45.0, 50.6292, -70.0, 80.0):
+        for km in (0.001, 0.5, 10.0, 300.0, 4000.0):
+            centre = Point(lat, 3.0573)
+            cross = inner_cross(centre, km)
+            box = box_around(centre, km)
+            if box.min_lon <= -180 or box.max_lon >= 180:  # around a pole
+                assert cross == []
+                continue
+            assert len(cross) == 2, (lat, km)
+            for rect in cross:
+                assert box.min_lat <= rect.min_lat and rect.max_lat <= box.max_lat
+                assert box.min_lon <= rect.min_lon and rect.max_lon <= box.max_lon
+                for corner_lat in (rect.min_lat, rect.max_lat):
+                    for corner_lon in (rect.min_lon, rect.max_lon):
+                        assert distance_km(centre, corner_lat, corner_lon) < km
+            # it covers most of the circle: 79 % for a small one
+            area = sum((r.max_lat - r.min_lat) * (r.max_lon - r.min_lon) for r in cross)
+            overlap = (cross[0].max_lat - cross[0].min_lat) * (cross[1].max_lon - cross[1].min_lon)
+            square = (box.max_lat - box.min_lat) * (box.max_lon - box.min_lon)
+            if km <= 10:
+                assert 0.60 < (area - overlap) / square < 0.63
