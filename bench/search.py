@@ -19,7 +19,10 @@ asserts nothing. What it does:
    client (keep-alive, identity encoding); for SQLite hand-written SQL on the same file
    with the stdlib ``sqlite3``. For text+geo on Meilisearch it also times one request
    for the circle's box with 20 hits and facets (not an exact circle nor a distance
-   order) as a reference: the least such a query asks of the engine;
+   order) as a reference: the least such a query asks of the engine. For text+geo and
+   map on Meilisearch, "before" rows time our backend as it was before 2026-12-07 (every
+   candidate of a radius's box, the place last in the filter: :func:`code_before`) and
+   its raw requests, in the same rounds, and the answers of both are compared;
 4. freshness: an upsert of one changed document, then searches until it is found;
 5. prints p50/p95 beside each other and the targets with pass/fail.
 
@@ -56,7 +59,7 @@ import time
 import unicodedata
 import uuid
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -70,10 +73,17 @@ sys.path.insert(0, str(ROOT))
 
 from bench.common import TAG_WORDS as TAGS  # noqa: E402
 from bench.common import THEME_IDS, free_port  # noqa: E402
+from search import meili as meili_module  # noqa: E402
 from search.embedded import EmbeddedBackend  # noqa: E402
 from search.embedded_store import key_token  # noqa: E402
-from search.geo import EARTH_RADIUS_KM, box_around  # noqa: E402
-from search.meili import MAX_TOTAL_HITS, MeiliBackend  # noqa: E402
+from search.geo import EARTH_RADIUS_KM, box_around, distances_from, inner_cross  # noqa: E402
+from search.meili import (  # noqa: E402
+    MAX_TOTAL_HITS,
+    RING_DENSITY,
+    RING_SHARE,
+    MeiliBackend,
+    count_facets,
+)
 from search.query import FACETS, BBox, Point, SearchQuery, Sort  # noqa: E402
 
 MEILI_VERSION = "1.21.0"
@@ -85,6 +95,8 @@ FRESHNESS_DEADLINE_S = 10.0
 BATCH = 5_000
 MAX_ITEMS = 500_000
 MAX_QUERIES = 2_000
+#: text+geo queries whose answer is compared with the one before (outside the timings)
+SAME_ANSWER_CHECKS = 50
 #: the reference "now" of the run (upcoming events, the dates of the generated events)
 NOW = dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.UTC)
 DAY = 86_400
@@ -279,7 +291,8 @@ def stop_meili(server: MeiliServer) -> None:
 
 class RawMeili:
     """Hand-written Meilisearch requests: the request bodies our backend sends (checked
-    once per query kind by :class:`Recorder`), sent with a bare httpx client."""
+    once per query kind by :class:`Recorder`), sent with a bare httpx client. ``sent``
+    keeps the bodies of the searches (each query of a multi-search), for that check."""
 
     def __init__(self, url: str, key: str) -> None:
         self.url = url
@@ -287,29 +300,91 @@ class RawMeili:
             headers={"Authorization": f"Bearer {key}", "Accept-Encoding": "identity"},
             timeout=30.0,
         )
+        self.sent: list[dict[str, Any]] = []
 
     def close(self) -> None:
         self.client.close()
 
     def search(self, body: dict[str, Any]) -> dict[str, Any]:
+        self.sent.append(body)
         response = self.client.post(f"{self.url}/indexes/{INDEX}/search", json=body)
         response.raise_for_status()
         answer: dict[str, Any] = response.json()
         return answer
 
+    def multi(self, bodies: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        self.sent.extend(bodies)
+        queries = [{"indexUid": INDEX, **body} for body in bodies]
+        response = self.client.post(f"{self.url}/multi-search", json={"queries": queries})
+        response.raise_for_status()
+        results: list[dict[str, Any]] = response.json()["results"]
+        return results
+
     def fetch(self, ids: list[str]) -> list[dict[str, Any]]:
+        """The documents of these ids, in this order."""
         body = {"ids": ids, "limit": len(ids)}
         response = self.client.post(f"{self.url}/indexes/{INDEX}/documents/fetch", json=body)
         response.raise_for_status()
-        found: list[dict[str, Any]] = response.json()["results"]
-        return found
+        found = {d["id"]: d for d in response.json()["results"]}  # in the engine's order
+        return [found[i] for i in ids if i in found]
 
     def text_geo(
+        self, q: TextGeo, radius: float, limit: int
+    ) -> tuple[int, list[dict[str, Any]], dict[str, dict[str, int]]]:
+        """Our requests for a radius in distance order (docs/search.md, "A radius"): one
+        multi-search — the box counted (``limit`` 0, facets), its rim and corners (outside
+        the cross of :func:`search.geo.inner_cross`) and a ring around the point (ids,
+        coordinates, facet fields) — then the page's documents, or a ring sized from the
+        density when the first one held too few. In between: the distances, the corners'
+        facets taken off the box's, the nearest sorted."""
+        point = q.point
+        count, rim = text_geo_bodies(q, radius)
+        counted, candidates = self.multi([count, rim])
+        counts = {f: dict(v) for f, v in (counted.get("facetDistribution") or {}).items()}
+        distance = distances_from(point)
+        near: list[tuple[float, str]] = []
+        beyond = []
+        for hit in candidates["hits"]:
+            away = distance(hit["lat"], hit["lng"])
+            if away > radius:
+                beyond.append(hit)
+            elif away <= radius * RING_SHARE:
+                near.append((away, hit["id"]))
+        for facet, values in count_facets(beyond, FACETS).items():
+            for value, n in values.items():
+                counts[facet][value] -= n
+        counts = {f: {v: n for v, n in vs.items() if n} for f, vs in counts.items()}
+        total = sum(counts.get("type", {}).values())
+        if len(near) >= limit:
+            near.sort()
+            return total, self.fetch([i for _, i in near[:limit]]), counts
+        around = radius * math.sqrt(min(1.0, RING_DENSITY * limit / max(1, total)))
+        around = max(around, 2 * radius * RING_SHARE)
+        while True:
+            around = min(around, radius)
+            body = {
+                "q": q.word,
+                "filter": _text_geo_filter(q, box_around(point, radius)),
+                "matchingStrategy": "all",
+                "limit": MAX_TOTAL_HITS,
+            }
+            if around < radius:
+                body["filter"] = f"({_box_filter(box_around(point, around))}) AND {body['filter']}"
+            docs = sorted(
+                (away, d["id"], d)
+                for d in self.search(body)["hits"]
+                if (away := distance(d["lat"], d["lng"])) <= around
+            )
+            if len(docs) >= limit or around >= radius:
+                return total, [d for _, _, d in docs[:limit]], counts
+            around *= 2
+
+    def text_geo_before(
         self, body: dict[str, Any], point: Point, radius: float, limit: int
     ) -> tuple[int, list[dict[str, Any]]]:
-        """Our two requests for a radius: every candidate of the circle's box (ids,
-        coordinates and facet fields), then the documents of the nearest ``limit`` inside
-        the circle — with only the distances computed in between (no facet counts)."""
+        """The requests for a radius before 2026-12-07: every candidate of the circle's box
+        (ids, coordinates and facet fields), then the documents of the nearest ``limit``
+        inside the circle — with only the distances computed in between (no facet counts)."""
         phi1, cos1 = math.radians(point.lat), math.cos(math.radians(point.lat))
         sin, cos, rad = math.sin, math.cos, math.radians
         inside = []
@@ -501,20 +576,51 @@ def _upcoming_filter(now: int) -> str:
     )
 
 
-def text_geo_body(q: TextGeo, radius: float) -> dict[str, Any]:
-    """Every candidate of the circle's box, with what the cut and the facets need."""
-    window = (
-        f"(ends_at >= {q.start} OR (ends_at IS NULL AND starts_at >= {q.start}))"
-        f" AND starts_at <= {q.end}"
-    )
+def text_geo_body(q: TextGeo, radius: float, *, place_first: bool = True) -> dict[str, Any]:
+    """Every candidate of the circle's box, with what the cut and the facets need.
+
+    ``place_first=False``: the filter of the code before 2026-12-07 (the box last)."""
     return {
         "q": q.word,
-        "filter": f'(themes IN ["{q.theme}"]) AND (status != "cancelled")'
-        f' AND (type != "event" OR ({window})) AND ({_box_filter(box_around(q.point, radius))})',
+        "filter": _text_geo_filter(q, box_around(q.point, radius), place_first=place_first),
         "matchingStrategy": "all",
         "limit": MAX_TOTAL_HITS,
         "attributesToRetrieve": ["id", "lat", "lng", *FACETS],
     }
+
+
+def text_geo_bodies(q: TextGeo, radius: float) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The first two of our requests for a radius in distance order: the box counted (total
+    and facets), and its rim and corners with a ring around the point."""
+    count = {**text_geo_body(q, radius), "limit": 0, "facets": sorted(FACETS)}
+    del count["attributesToRetrieve"]
+    cross = " OR ".join(f"({_box_filter(b)})" for b in inner_cross(q.point, radius))
+    ring = box_around(q.point, radius * RING_SHARE)
+    rim = text_geo_body(q, radius)
+    rim["filter"] += f" AND ((NOT ({cross})) OR ({_box_filter(ring)}))"
+    return count, rim
+
+
+def _text_geo_filter(q: TextGeo, box: BBox, *, place_first: bool = True) -> str:
+    window = (
+        f"(ends_at >= {q.start} OR (ends_at IS NULL AND starts_at >= {q.start}))"
+        f" AND starts_at <= {q.end}"
+    )
+    rest = (
+        f'(themes IN ["{q.theme}"]) AND (status != "cancelled")'
+        f' AND (type != "event" OR ({window}))'
+    )
+    place = f"({_box_filter(box)})"
+    return f"{place} AND {rest}" if place_first else f"{rest} AND {place}"
+
+
+def map_body(box: BBox, now: int, *, place_first: bool = True) -> dict[str, Any]:
+    """A map's pins: the box and "upcoming", the date order (``place_first=False``: the
+    filter of the code before 2026-12-07)."""
+    place, upcoming = f"({_box_filter(box)})", _upcoming_filter(now)
+    return date_page_body(
+        f"{place} AND {upcoming}" if place_first else f"{upcoming} AND {place}", 200, ()
+    )
 
 
 def text_geo_reference_body(q: TextGeo, radius: float) -> dict[str, Any]:
@@ -537,9 +643,41 @@ def date_page_body(filter_: str, limit: int, facets: Sequence[str]) -> dict[str,
     }
 
 
+@contextlib.contextmanager
+def code_before(backend: MeiliBackend) -> Iterator[None]:
+    """Our backend as it was before 2026-12-07, for the "before" rows measured in the same
+    run: a radius fetched every candidate of its box (``staircase = False``, the path still
+    used for a circle the cross cannot serve) and the place came last in the filter. The
+    body check proves the requests are the old ones; the Python around them is today's."""
+    current = meili_module.filters
+
+    def place_last(query: SearchQuery) -> list[str]:
+        parts = current(query)
+        places = int(query.bbox is not None)
+        places += int(query.point is not None and query.radius_km is not None)
+        return parts[places:] + parts[:places]
+
+    meili_module.filters = place_last
+    backend.staircase = False
+    try:
+        yield
+    finally:
+        meili_module.filters = current
+        backend.staircase = True
+
+
+def _before(backend: MeiliBackend, call: Callable[[], object]) -> Callable[[], object]:
+    def run() -> object:
+        with code_before(backend):
+            return call()
+
+    return run
+
+
 class Recorder:
-    """An httpx request hook keeping the JSON bodies of the search requests our backend
-    sends while ``on`` (to check that the raw requests are the same)."""
+    """An httpx request hook keeping the JSON bodies of the searches our backend sends
+    while ``on`` (each query of a multi-search), to check that the raw requests are the
+    same."""
 
     def __init__(self) -> None:
         self.on = False
@@ -548,6 +686,9 @@ class Recorder:
     def __call__(self, request: httpx.Request) -> None:
         if self.on and request.url.path.endswith("/search"):
             self.bodies.append(json.loads(request.content))
+        elif self.on and request.url.path.endswith("/multi-search"):
+            for query in json.loads(request.content)["queries"]:
+                self.bodies.append({k: v for k, v in query.items() if k != "indexUid"})
 
     def sent(self, call: Callable[[], object]) -> list[dict[str, Any]]:
         self.bodies, self.on = [], True
@@ -585,6 +726,22 @@ def timed(call: Callable[[], object]) -> float:
     started = time.perf_counter()
     call()
     return (time.perf_counter() - started) * 1000
+
+
+def rotate(calls: Sequence[Sequence[Callable[[], object]]], warmup: int) -> list[Figure]:
+    """Time each query's calls back to back, each query starting with the next call in
+    turn (so that none always runs first, or right after another), the first ``warmup``
+    queries unmeasured."""
+    samples: list[list[float]] = [[] for _ in calls[0]] if calls else []
+    for i, group in enumerate(calls):
+        times = [0.0] * len(group)
+        for step in range(len(group)):
+            which = (i + step) % len(group)
+            times[which] = timed(group[which])
+        if i >= warmup:
+            for which, ms in enumerate(times):
+                samples[which].append(ms)
+    return [Figure(s) for s in samples]
 
 
 def alternate(
@@ -647,6 +804,9 @@ class Checks:
 
     same_bodies: dict[str, bool]  # query kind → ours sent exactly the raw request bodies
     reference: Figure | None = None  # text+geo: one request for the box, not exact
+    #: query kind → (ours, raw) with the code before 2026-12-07, timed in the same rounds
+    before: dict[str, tuple[Figure, Figure]] = field(default_factory=dict)
+    same_answers: tuple[int, int] = (0, 0)  # text+geo: (ours = ours before, compared)
 
 
 def measure_queries(
@@ -671,13 +831,14 @@ def measure_queries(
     def check(kind: str, ours: Callable[[], object], bodies: list[dict[str, Any]]) -> None:
         if recorder is not None:
             sent = recorder.sent(ours)
-            checks.same_bodies[kind] = sent == bodies
+            checks.same_bodies[kind] = checks.same_bodies.get(kind, True) and sent == bodies
             if sent != bodies:
                 print(f"  {name}: {kind}: ours sent {sent!r}, raw sends {bodies!r}", flush=True)
 
     # text + 10 km + theme + 30-day window, by distance
     pairs: list[tuple[Callable[[], object], Callable[[], object]]] = []
-    reference: list[Callable[[], object]] = []
+    rounds: list[list[Callable[[], object]]] = []
+    same, compared = 0, 0
     for q in text_geo_params(rng, n + warmup):
         query = SearchQuery(
             text=q.word, themes=(q.theme,), point=q.point, radius_km=10.0,
@@ -685,35 +846,58 @@ def measure_queries(
         )  # fmt: skip
         ours = _bind(backend.search, query)
         if raw_meili is not None:
-            body = text_geo_body(q, 10.0)
-            if not pairs:
-                check("text+geo", ours, [body])
-            pairs.append((ours, _bind(raw_meili.text_geo, body, q.point, 10.0, 20)))
-            reference.append(_bind(raw_meili.search, text_geo_reference_body(q, 10.0)))
+            old = text_geo_body(q, 10.0, place_first=False)
+            if len(rounds) < SAME_ANSWER_CHECKS:  # outside the timings
+                raw_meili.sent = []
+                raw_meili.text_geo(q, 10.0, 20)
+                check("text+geo", ours, raw_meili.sent)
+                check("text+geo before", _before(backend, ours), [old])
+                compared += 1
+                same += _same_answer(backend.search(query), _before(backend, ours)())
+            rounds.append([
+                ours, _bind(raw_meili.text_geo, q, 10.0, 20),
+                _before(backend, ours), _bind(raw_meili.text_geo_before, old, q.point, 10.0, 20),
+                _bind(raw_meili.search, text_geo_reference_body(q, 10.0)),
+            ])  # fmt: skip
         else:
             assert raw_sql is not None
             args = (q.word, q.theme, q.point, 10.0, q.start, q.end)
             pairs.append((ours, _bind(raw_sql.text_geo, *args)))
-    figures["text+geo"] = alternate(pairs, warmup)
-    if reference:
-        checks.reference = Figure([timed(call) for call in reference][warmup:])
+    if rounds:
+        mine, raw, mine_before, raw_before, reference = rotate(rounds, warmup)
+        figures["text+geo"] = (mine, raw)
+        checks.before["text+geo"] = (mine_before, raw_before)
+        checks.reference = reference
+        checks.same_answers = (same, compared)
+    else:
+        figures["text+geo"] = alternate(pairs, warmup)
     print(f"  {name}: text+geo done", flush=True)
 
     # map: a box, 200 pins
     pairs = []
+    rounds = []
     now = int(NOW.timestamp())
     for box in map_boxes(rng, n + warmup):
         query = SearchQuery(bbox=box, limit=200, facets=(), now=NOW)
         ours = _bind(backend.search, query)
         if raw_meili is not None:
-            body = date_page_body(f"{_upcoming_filter(now)} AND ({_box_filter(box)})", 200, ())
-            if not pairs:
+            body, old = map_body(box, now), map_body(box, now, place_first=False)
+            if not rounds:
                 check("map", ours, [body])
-            pairs.append((ours, _bind(raw_meili.search, body)))
+                check("map before", _before(backend, ours), [old])
+            rounds.append([
+                ours, _bind(raw_meili.search, body),
+                _before(backend, ours), _bind(raw_meili.search, old),
+            ])  # fmt: skip
         else:
             assert raw_sql is not None
             pairs.append((ours, _bind(raw_sql.map, box, now, 200)))
-    figures["map"] = alternate(pairs, warmup)
+    if rounds:
+        mine, raw, mine_before, raw_before = rotate(rounds, warmup)
+        figures["map"] = (mine, raw)
+        checks.before["map"] = (mine_before, raw_before)
+    else:
+        figures["map"] = alternate(pairs, warmup)
     print(f"  {name}: map done", flush=True)
 
     # facets over the whole index (the reference time varies over a month)
@@ -738,6 +922,16 @@ def measure_queries(
 
 def _bind(function: Callable[..., object], *args: object) -> Callable[[], object]:
     return lambda: function(*args)
+
+
+def _same_answer(ours: Any, before: Any) -> bool:
+    """Whether two answers are the same: ids in order, documents, distances, total, facets."""
+    return bool(
+        [(h.id, h.document, h.distance_km) for h in ours.hits]
+        == [(h.id, h.document, h.distance_km) for h in before.hits]
+        and ours.total == before.total
+        and ours.facets == before.facets
+    )
 
 
 def _word(rng: random.Random) -> str:
@@ -939,6 +1133,22 @@ def report(
             f"| {'meilisearch':<11} | {'(1 request)':<10} | {'':>9} | {'':>9} |"
             f" {ref.p50:9.2f} | {ref.p95:9.2f} | {'':>9} | {'reference':<15} |"
         )
+    if checks is not None and checks.before and "meilisearch" in rows:
+        print()
+        equal, compared = checks.same_answers
+        print("Meilisearch, before (the code before 2026-12-07: every candidate of a radius's")
+        print("box, the place last in the filter) and after, timed in the same rounds; text+geo")
+        print(f"answers identical to those before: {equal} of {compared}")
+        print()
+        print("| query      | ours before p50 | p95 | ours after p50 | p95 |"
+              " raw before p50 | p95 | raw after p50 | p95 |")  # fmt: skip
+        print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+        for kind, (mine_before, raw_before) in checks.before.items():
+            mine, raw = rows["meilisearch"][kind]
+            cells = " | ".join(
+                f"{f.p50:.2f} | {f.p95:.2f}" for f in (mine_before, mine, raw_before, raw)
+            )
+            print(f"| {kind:<10} | {cells} |")
     targets = (
         ("meilisearch", "text+geo", 15.0),
         ("embedded", "text+geo", 25.0),
@@ -954,7 +1164,8 @@ def report(
     print("'raw' = the same Meilisearch requests (bodies written by hand) through a bare httpx")
     print("client / hand-written SQL with the stdlib sqlite3. '(1 request)': one search for the")
     print("circle's box, 20 hits in relevance order with facets — not an exact circle, not a")
-    print("distance order: the least a text+geo query asks of Meilisearch.")
+    print("distance order: the least a text+geo query asks of Meilisearch. Every row of a")
+    print("kind is timed in the same rounds, each round starting with the next in turn.")
     if checks is not None:
         same = ", ".join(f"{k} {'yes' if v else 'NO'}" for k, v in checks.same_bodies.items())
         print(f"ours sends the raw search bodies: {same}")
