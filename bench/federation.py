@@ -16,6 +16,9 @@ it measures:
      organiser and the event copy, the ``index`` job it enqueues);
    - *end-to-end*: a fresh batch sent while one worker runs, from the first POST to the
      last ``inbox`` job done. The ``index`` jobs are drained afterwards and timed apart.
+     Over http the senders run in a child process (started before the clock), as the
+     peers would be other machines: in this process they would take the worker
+     thread's share of the GIL.
 
    Floor: ``federation.signatures.verify_request`` (key already loaded) + ``json.loads``
    of the same signed requests, in this process. Beside the rates per wall-clock second:
@@ -63,6 +66,7 @@ import argparse
 import contextlib
 import datetime as dt
 import json
+import multiprocessing
 import os
 import platform
 import random
@@ -490,6 +494,25 @@ def post_all(clients: list[httpx.Client], requests: list[Signed]) -> Sent:
     return Sent(elapsed, statuses)
 
 
+@contextlib.contextmanager
+def sender_process() -> Iterator[Any]:
+    """A child process, started and warmed before any clock runs, to send from: the
+    senders stand for other machines and do not take the worker thread's GIL."""
+    with multiprocessing.get_context("spawn").Pool(1) as pool:
+        pool.apply(_post_with_new_clients, ([], 1))
+        yield pool
+
+
+def _post_with_new_clients(requests: list[Signed], concurrency: int) -> Sent:
+    limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
+    clients = [httpx.Client(timeout=60, limits=limits) for _ in range(concurrency)]
+    try:
+        return post_all(clients, requests)
+    finally:
+        for client in clients:
+            client.close()
+
+
 def verify_floor(requests: list[Signed], key: PublicKey) -> float:
     """Requests per second: ``verify_request`` with the key in hand + ``json.loads``."""
     prepared = [(r.url, httpx.Headers(r.headers), r.body) for r in requests]
@@ -624,6 +647,8 @@ def run_inbox_phases(
     index_s = time.perf_counter() - started
 
     second = group.batch(inbox, 1 + count, count)
+    senders = contextlib.ExitStack()
+    pool = senders.enter_context(sender_process()) if figures.transport == "http" else None
     stop = threading.Event()
     thread = threading.Thread(
         target=runtime.worker(kinds=["inbox"]).run_forever,
@@ -634,7 +659,10 @@ def run_inbox_phases(
     started = time.perf_counter()
     thread.start()
     try:
-        both = post_all(clients, second)
+        if pool is not None:  # the senders in their own process
+            both = pool.apply(_post_with_new_clients, (second, len(clients)))
+        else:
+            both = post_all(clients, second)
         deadline = time.monotonic() + SETTLE_DEADLINE_S + count / 10
         while pending_jobs(runtime, ["inbox"]) and time.monotonic() < deadline:
             time.sleep(0.01)
@@ -642,6 +670,7 @@ def run_inbox_phases(
     finally:
         stop.set()
         thread.join()
+        senders.close()
     if both.statuses != Counter({202: count}):
         raise RuntimeError(f"the inbox answered {dict(both.statuses)}")
     runtime.worker(kinds=["index"]).drain(max_rounds=count)

@@ -22,6 +22,7 @@ from sqlmodel import col, select
 from federation.convert import ParseError, object_type
 from federation.policy import domain_of, federates_with
 from federation.service import Federation, Refused, Unreachable
+from node.db import redoable
 from node.dbtypes import utcnow
 from node.jobs import ClaimedJob, PermanentFailure, RetryLater
 from node.models import InboxItem
@@ -192,6 +193,7 @@ class InboxProcessor:
         try:
             apply_all = bulk([one for _, one in members])
             with self.federation.runtime.transaction() as session:
+                redoable(session)  # the jobs stay undone if a crash loses it
                 outcomes = apply_all(session)
                 now = utcnow()
                 changes = [

@@ -54,6 +54,20 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
         yield session
 
 
+def redoable(session: Session) -> None:
+    """Commit this transaction without waiting for the disk (PostgreSQL's
+    ``synchronous_commit = off``, for this transaction only).
+
+    Only for work the job queue would do again: a worker's claims, completions and the
+    effects of handlers. PostgreSQL loses at most the last transactions of a crash, in
+    commit order, so a lost completion comes with its lost effects and the job runs
+    again; what was acknowledged to a client (a request's writes, the jobs it queued)
+    is always committed synchronously. SQLite's WAL mode already commits so.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SET LOCAL synchronous_commit TO OFF"))
+
+
 def alembic_config(engine: Engine) -> Config:
     config = Config()
     config.set_main_option("script_location", MIGRATIONS)

@@ -24,6 +24,7 @@ from sqlalchemy import Table, event, func, insert, or_, update
 from sqlalchemy.orm import Session, sessionmaker
 from sqlmodel import col, select
 
+from node.db import redoable
 from node.dbtypes import utcnow
 from node.ids import new_id
 from node.models import Job, JobState
@@ -206,6 +207,7 @@ class JobQueue:
             or_(col(Job.locked_until).is_(None), col(Job.locked_until) < now),
         )
         with self.sessions() as session, session.begin():
+            redoable(session)
             due = (
                 select(col(Job.id))
                 .where(*claimable)
@@ -248,6 +250,7 @@ class JobQueue:
         """Mark done; False when this claim was lost (lease expired and re-claimed)."""
         now = self.clock()
         with self.sessions() as session, session.begin():
+            redoable(session)
             result = session.execute(
                 update(Job)
                 .where(col(Job.id) == job.id, col(Job.locked_by) == job.token)
@@ -270,6 +273,7 @@ class JobQueue:
         now = self.clock()
         done = 0
         with self.sessions() as session, session.begin():
+            redoable(session)
             for token in {job.token for job in jobs}:
                 result = session.execute(
                     update(Job)
@@ -296,6 +300,7 @@ class JobQueue:
         give_up = final or job.attempts >= job.max_attempts
         delay = retry_in if retry_in is not None else backoff_seconds(job.attempts)
         with self.sessions() as session, session.begin():
+            redoable(session)
             result = session.execute(
                 update(Job)
                 .where(col(Job.id) == job.id, col(Job.locked_by) == job.token)
