@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
+
 from sqlmodel import col, select
 
 from node.models import Membership, Person
 from node.runtime import Runtime
-from tests.web.conftest import Browser, text_of
+from tests.web.conftest import HTML, Browser, text_of
 from tests.web.test_forms import publish_org
 
 
@@ -123,3 +125,60 @@ def test_a_wrong_username_is_shown_next_to_the_field(
     assert refused.status_code == 403
     assert stranger.get(members).status_code == 403
     assert states(runtime, org_id) == before
+
+
+def test_the_invited_person_answers_on_the_organisation_page(
+    browser: Browser, make_browser: object, runtime: Runtime
+) -> None:
+    browser.signup()
+    org_id = publish_org(browser)
+    members, org_page = f"/organisations/{org_id}/members", f"/organisations/{org_id}"
+    guest: Browser = make_browser()  # type: ignore[operator]
+    guest.signup("Sam", "sam@lille.example")
+    username = username_of(runtime, "sam@lille.example")
+    invite = f"/organisations/{org_id}/invitations"
+    browser.post(invite, {"username": username, "role": "admin"}, page=members)
+
+    page = guest.get(org_page).text
+    shown = text_of(page)
+    assert "Vous êtes invité·e à rejoindre l’organisation" in shown
+    assert "Vélo Cité vous invite à la rejoindre comme administrateur·rice." in shown
+    assert "Retirer ma demande" not in shown  # it used to decline the invitation unsaid
+    answers = re.findall(
+        rf'<form method="post" action="/organisations/{org_id}/invitation".*?</form>', page, re.S
+    )
+    assert len(answers) == 2 and all('name="csrf"' in form for form in answers)
+    assert 'value="accept"' in answers[0] and ">Accepter<" in answers[0]
+    assert 'value="decline"' in answers[1] and ">Refuser<" in answers[1]
+    guest.post("/language", {"language": "en"})
+    english = text_of(guest.get(org_page).text)
+    guest.post("/language", {"language": "fr"})
+    assert "You are invited to join" in english
+    assert "Vélo Cité invites you to join as an admin." in english
+    assert "Accept" in english and "Decline" in english
+
+    # without the form's token nothing changes
+    forged = guest.client.post(
+        f"/organisations/{org_id}/invitation", data={"action": "accept"}, headers=HTML
+    )
+    assert forged.status_code == 403
+    assert states(runtime, org_id)["sam@lille.example"] == ("admin", "invited")
+
+    declined = guest.post(
+        f"/organisations/{org_id}/invitation", {"action": "decline"}, page=org_page
+    )
+    assert declined.status_code == 303
+    assert "sam@lille.example" not in states(runtime, org_id)
+    page = text_of(guest.get(org_page).text)
+    assert "invité·e" not in page and "Demander à devenir membre" in page
+
+    browser.post(invite, {"username": username, "role": "member"}, page=members)
+    assert "Vélo Cité vous invite à la rejoindre comme membre." in text_of(guest.get(org_page).text)
+    accepted = guest.post(
+        f"/organisations/{org_id}/invitation", {"action": "accept"}, page=org_page
+    )
+    assert accepted.status_code == 303 and accepted.headers["location"] == org_page
+    assert states(runtime, org_id)["sam@lille.example"] == ("member", "accepted")
+    page = text_of(guest.get(org_page).text)
+    assert "Vous êtes membre de Vélo Cité." in page
+    assert "Vous êtes invité·e" not in page and "Quitter cette organisation" in page

@@ -98,6 +98,12 @@ def organisation_page(organisation_id: str, request: Request) -> Response:
             # "accepted"
             "following": followed.state if followed else None,
             "membership": membership.state if membership else None,
+            # the role an invitation offers (answered with Accept / Decline)
+            "invited_as": (
+                membership.role
+                if membership is not None and membership.state == MembershipState.invited
+                else None
+            ),
             "pins": json_script(_pins(org)),
         }
     return web.render(request, "organisation.html", values)
