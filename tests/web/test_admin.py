@@ -147,7 +147,7 @@ def test_an_admin_names_and_brands_the_node(browser: Browser, runtime: Runtime) 
     browser.signup()
     make_admin(runtime, "camille@lille.example")
     home = browser.get("/").text
-    assert "<title>Maillon · Maillon</title>" in home and 'class="brand-mark"' in home
+    assert "<title>Maillon</title>" in home and 'class="brand-mark"' in home
     form = browser.get("/admin/settings")
     assert form.status_code == 200
     assert 'value="Europe/Paris"' in form.text  # a new territory starts from the settings
@@ -170,7 +170,8 @@ def test_an_admin_names_and_brands_the_node(browser: Browser, runtime: Runtime) 
 
     home = browser.get("/").text  # every page shows it at once (this process was told)
     assert '<span class="brand-name">Lille en commun</span>' in home
-    assert "· Lille en commun</title>" in home
+    assert "<title>Lille en commun</title>" in home  # the header's name, not twice
+    assert "<title>Rechercher · Lille en commun</title>" in browser.get("/search").text
     assert "--accent: #0b5cad;" in home and "--brand-accent: #a4161a;" in home
     logo = re.search(r'<img class="brand-logo" src="([^"]+)"', home)
     assert logo and 'class="brand-mark"' not in home
@@ -188,6 +189,7 @@ def test_an_admin_names_and_brands_the_node(browser: Browser, runtime: Runtime) 
     assert post_settings(browser, emptied).status_code == 303
     home = browser.get("/").text
     assert '<span class="brand-name">Métropole lilloise</span>' in home
+    assert "<title>Métropole lilloise · Maillon</title>" in home
     assert "--accent:" not in home
 
 
