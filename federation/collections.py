@@ -17,7 +17,17 @@ from sqlmodel import col, select
 from federation.convert import context
 from federation.documents import event_document, render
 from node.dbtypes import utcnow
-from node.models import Activity, Event, EventOrganiser, Follow, Follower, Peer, Person
+from node.models import (
+    Activity,
+    Event,
+    EventOrganiser,
+    Follow,
+    Follower,
+    FollowState,
+    Organisation,
+    Peer,
+    Person,
+)
 from node.urls import Urls
 
 PAGE_SIZE = 20
@@ -91,6 +101,7 @@ def followers(
                 .join(Follow, col(Follow.person_id) == col(Person.id))
                 .where(
                     col(Follow.organisation_id) == organisation_id,
+                    col(Follow.state) == FollowState.accepted,
                     col(Person.public_profile).is_(True),
                     col(Person.deleted_at).is_(None),
                 )
@@ -102,7 +113,12 @@ def followers(
     return page(f"{url}?page=1", everyone, part_of=url, next_url=None)
 
 
-def following(session: Session, url: str, is_node: bool, paged: bool) -> dict[str, Any]:
+def following(
+    session: Session, url: str, is_node: bool, paged: bool, person_id: str | None = None
+) -> dict[str, Any]:
+    """The node's: the peers that accepted its follow. A person's (``person_id``): the
+    organisations whose follow is accepted (not one still waiting for another server's
+    answer), when the profile is public, as the followers collections show people."""
     items: list[str] = []
     if is_node:
         items = [
@@ -112,6 +128,21 @@ def following(session: Session, url: str, is_node: bool, paged: bool) -> dict[st
             )
             if actor
         ]
+    elif person_id is not None:
+        items = list(
+            session.scalars(
+                select(col(Organisation.ap_id))
+                .join(Follow, col(Follow.organisation_id) == col(Organisation.id))
+                .join(Person, col(Person.id) == col(Follow.person_id))
+                .where(
+                    col(Follow.person_id) == person_id,
+                    col(Follow.state) == FollowState.accepted,
+                    col(Organisation.deleted_at).is_(None),
+                    col(Person.public_profile).is_(True),
+                )
+                .order_by(col(Follow.created), col(Follow.id))
+            )
+        )
     if not paged:
         return collection(url, len(items))
     return page(f"{url}?page=1", items, part_of=url, next_url=None)

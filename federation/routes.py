@@ -17,7 +17,7 @@ from sqlmodel import col, select
 from federation import collections, inbox
 from federation.documents import MODELS, node_actor, object_document, render
 from federation.negotiation import INTERNAL_PREFIX
-from node.models import Activity, Organisation, Project, Stored, Territory
+from node.models import Activity, Organisation, Person, Project, Stored, Territory
 from node.runtime import Runtime
 from node.urls import COLLECTIONS as COLLECTION_PATHS
 
@@ -140,7 +140,8 @@ def actor_collection(object_id: str, request: Request) -> Response:
         elif name == "followers":
             document = collections.followers(session, url, row.ap_id, organisation_id, paged)
         elif name == "following":
-            document = collections.following(session, url, False, paged)
+            person_id = row.id if isinstance(row, Person) else None
+            document = collections.following(session, url, False, paged, person_id)
         elif organisation_id is not None or isinstance(row, Project):
             document = collections.upcoming_events(session, url, row.id, paged)
         else:

@@ -9,7 +9,7 @@ from typing import Generic, TypeVar
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
-from sqlalchemy import ColumnElement, bindparam, func, select, true
+from sqlalchemy import ColumnElement, bindparam, func, select
 from sqlalchemy.orm import Mapped, Session
 from sqlmodel import col
 
@@ -18,6 +18,7 @@ from node.models import (
     Event,
     EventOrganiser,
     Follow,
+    FollowState,
     Membership,
     MembershipState,
     Organisation,
@@ -88,6 +89,8 @@ class OrganisationOut(ObjectOut):
     themes: list[str]
     tags: list[str]
     place: PlaceOut | None
+    #: people whose follow is accepted (a follow of another node's organisation waits
+    #: for its answer: not counted until then)
     followers_count: int
     members_count: int
 
@@ -179,7 +182,9 @@ def me_out(session: Session, person: Person) -> MeOut:
 def organisations_out(session: Session, orgs: Sequence[Organisation]) -> list[OrganisationOut]:
     ids = [o.id for o in orgs]
     places = _places(session, [o.place_id for o in orgs])
-    followers = _counts(session, col(Follow.organisation_id), true(), ids)
+    followers = _counts(
+        session, col(Follow.organisation_id), col(Follow.state) == FollowState.accepted, ids
+    )
     members = _counts(
         session,
         col(Membership.organisation_id),

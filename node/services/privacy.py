@@ -105,6 +105,8 @@ class MembershipData(BaseModel):
 
 class FollowData(BaseModel):
     organisation: ObjectRef
+    #: ``pending`` while another node's organisation has not answered, else ``accepted``
+    state: str
     created: datetime
 
 
@@ -217,7 +219,7 @@ def export_personal_data(session: Session, node: NodeContext, person: Person) ->
         )
     ]
     follows = [
-        FollowData(organisation=_ref(org), created=f.created)
+        FollowData(organisation=_ref(org), state=f.state, created=f.created)
         for f, org in session.execute(
             select(Follow, Organisation)
             .join(Organisation, col(Organisation.id) == col(Follow.organisation_id))

@@ -29,8 +29,9 @@ from node.models import (
     Place,
     RemoteActor,
 )
-from tests.federation.conftest import Node, Nodes
+from tests.federation.conftest import PASSWORD, Node, Nodes
 from tests.federation.peer import FakePeer, Received
+from tests.web.conftest import Browser
 
 AS = "https://www.w3.org/ns/activitystreams"
 MOBILIZON = "mobilizon.test"
@@ -269,38 +270,100 @@ def test_a_citizen_follows_an_organisation_of_another_maillon(nodes: Nodes) -> N
         assert session.scalar(select(Follower).where(col(Follower.actor) == org["url"])) is None
 
 
-CSRF = re.compile(r'name="csrf" value="([^"]+)"')
-HTML = {"Accept": "text/html"}
+AP_JSON = {"Accept": "application/activity+json"}
 
 
-def test_the_organisation_page_shows_a_pending_follow(nodes: Nodes, mobilizon: FakePeer) -> None:
+def test_a_pending_follow_is_shown_pending_and_counted_nowhere(
+    nodes: Nodes, mobilizon: FakePeer
+) -> None:
+    """Until the group accepts: the organisation page offers to withdraw the request, the
+    agenda lists the group marked pending, and neither the group's follower count nor the
+    person's ``following`` collection counts it."""
     lille = nodes.lille
     group = remote_group(mobilizon, lille, nodes)
     org_id = copy_id(lille, group)
     web.plugin.register(lille.runtime)  # the pages, on Lille's runtime
     app = create_app(lille.runtime.settings, runtime=lille.runtime, workers=0)
-    with TestClient(app, base_url=lille.url) as browser:
-
-        def post(path: str, data: dict[str, str], page: str) -> None:
-            token = CSRF.search(browser.get(page, headers=HTML).text)
-            assert token is not None
-            answer = browser.post(path, data={"csrf": token.group(1)} | data, headers=HTML,
-                                  follow_redirects=False)
-            assert answer.status_code == 303, answer.text
-
-        signup = {"name": "Camille", "email": "camille@lille.example", "password": "correct horse"}
-        post("/signup", signup, "/signup")
-        post(f"/organisations/{org_id}/follow", {"action": "follow"}, f"/organisations/{org_id}")
-        page = browser.get(f"/organisations/{org_id}", headers=HTML).text
+    with TestClient(app, base_url=lille.url) as client:
+        browser = Browser(client)
+        browser.signup("Camille", "camille@lille.example")
+        token = lille.api("POST", "/tokens", json={"email": "camille@lille.example",
+                                                  "password": PASSWORD}).json()["token"]
+        camille = lille.api("PUT", "/me", token, json={"name": "Camille",
+                                                      "public_profile": True}).json()["url"]
+        followed = browser.post(f"/organisations/{org_id}/follow", {"action": "follow"},
+                                page=f"/organisations/{org_id}")
+        assert followed.status_code == 303, followed.text
+        page = browser.get(f"/organisations/{org_id}").text
         assert "Withdraw my request" in page or "Retirer ma demande" in page
+        assert followed_in_agenda(browser, org_id) == "pending"
+        assert followers_count(lille, org_id) == 0
+        assert following(lille, camille) == []
+
         nodes.settle()
         follow_id = received(mobilizon, "Follow")[0].activity["id"]
         accept = {"id": f"{group}#accepts/4", "type": "Accept", "actor": group, "object": follow_id}
         mobilizon.send(group, f"{lille.url}/inbox", accept)
         nodes.settle()
-        page = browser.get(f"/organisations/{org_id}", headers=HTML).text
+        page = browser.get(f"/organisations/{org_id}").text
         assert "Withdraw my request" not in page and "Retirer ma demande" not in page
         assert "Stop following" in page or "Ne plus suivre" in page
+        assert followed_in_agenda(browser, org_id) == "accepted"
+        assert followers_count(lille, org_id) == 1
+        assert following(lille, camille) == [group]
+
+
+def followed_in_agenda(browser: Browser, org_id: str) -> str | None:
+    """How "My agenda" lists the organisation among those followed."""
+    page = browser.get("/agenda").text
+    section = page[page.index('id="followed-title"'):page.index('id="mine-title"')]
+    found = re.search(rf'<li><a href="/organisations/{org_id}">[^<]*</a>(.*?)</li>', section)
+    if found is None:
+        return None
+    return "pending" if 'class="badge"' in found.group(1) else "accepted"
+
+
+def followers_count(node: Node, org_id: str) -> int:
+    answer = node.api("GET", f"/organisations/{org_id}")
+    assert answer.status_code == 200, answer.text
+    return int(answer.json()["followers_count"])
+
+
+def collection_items(node: Node, url: str) -> tuple[int, list[Any]]:
+    """``totalItems`` of an ActivityPub collection, and the items of its first page."""
+    whole = node.http.get(url, headers=AP_JSON)
+    first = node.http.get(f"{url}?page=1", headers=AP_JSON)
+    assert whole.status_code == first.status_code == 200, whole.text
+    return int(whole.json()["totalItems"]), list(first.json()["orderedItems"])
+
+
+def following(node: Node, person: str) -> list[Any]:
+    total, items = collection_items(node, f"{person}/following")
+    assert total == len(items)
+    return items
+
+
+def test_the_followers_of_our_organisations_are_the_accepted_follows(nodes: Nodes) -> None:
+    """Our own organisations accept at once; a follow in any other state (none is made
+    today) is not a follower: the rule holds whatever wrote the row."""
+    lille = nodes.lille
+    admin, _ = lille.account("Admin")
+    org = lille.organisation(admin)
+    people = {}
+    for name in ("Camille", "Sam"):
+        token, person_id = lille.account(name)
+        assert lille.api("PUT", "/me", token, json={"name": name,
+                                                   "public_profile": True}).status_code == 200
+        assert lille.api("POST", f"/organisations/{org['id']}/follow", token).status_code == 204
+        people[name] = person_id
+    with lille.runtime.transaction() as session:
+        session.scalars(
+            select(Follow).where(col(Follow.person_id) == people["Sam"])
+        ).one().state = "pending"
+    assert followers_count(lille, org["id"]) == 1
+    assert collection_items(lille, f"{org['url']}/followers") == (
+        1, [person_url(lille, people["Camille"])]
+    )
 
 
 # --- a person of another server joins one of our organisations --------------------------------

@@ -13,6 +13,7 @@ from node.models import (
     Contribution,
     Event,
     Follow,
+    FollowState,
     Membership,
     MembershipState,
     Organisation,
@@ -133,14 +134,14 @@ def agenda(request: Request) -> Response:
         ).all()
         states = {event.id: state for event, state in registered}
         events = events_out(session, [event for event, _ in registered])
-        followed = list(
-            session.scalars(
-                select(Organisation)
-                .join(Follow, col(Follow.organisation_id) == col(Organisation.id))
-                .where(col(Follow.person_id) == person.id, col(Organisation.deleted_at).is_(None))
-                .order_by(col(Organisation.name))
-            )
-        )
+        # a follow of another node's organisation is listed while it waits for its
+        # answer, marked pending: the person does not follow it yet
+        followed = session.execute(
+            select(col(Organisation.id), col(Organisation.name), col(Follow.state))
+            .join(Follow, col(Follow.organisation_id) == col(Organisation.id))
+            .where(col(Follow.person_id) == person.id, col(Organisation.deleted_at).is_(None))
+            .order_by(col(Organisation.name))
+        ).all()
         administered = list(
             session.scalars(
                 select(Organisation)
@@ -158,7 +159,10 @@ def agenda(request: Request) -> Response:
             "upcoming": [e for e in events if e.ends_at >= now],
             "past": [e for e in events if e.ends_at < now][::-1],
             "states": states,
-            "followed": [{"id": o.id, "name": o.name} for o in followed],
+            "followed": [
+                {"id": org_id, "name": name, "pending": state == FollowState.pending}
+                for org_id, name, state in followed
+            ],
             "administered": [{"id": o.id, "name": o.name} for o in administered],
         }
     return web.render(request, "agenda.html", values)

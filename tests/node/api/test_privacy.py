@@ -129,7 +129,9 @@ def test_export_holds_every_relation_and_no_secret(client: TestClient, world: Wo
     assert membership["organisation"]["name"] == org["name"]
     assert membership["organisation"]["url"] == org["url"]
     assert (membership["role"], membership["state"]) == ("member", "accepted")
-    assert [f["organisation"]["id"] for f in data["follows"]] == [org["id"]]
+    assert [(f["organisation"]["id"], f["state"]) for f in data["follows"]] == [
+        (org["id"], "accepted")
+    ]
     [participation] = data["participations"]
     assert participation["event"]["id"] == event["id"]
     assert participation["event"]["url"] == event["url"]
