@@ -49,6 +49,9 @@ class TerritoryView:
     primary_colour: str | None = None
     accent_colour: str | None = None
     logo_url: str | None = None
+    #: the pages' language when the visitor asks for none of ours (``MAILLON_LANGUAGE``
+    #: until the administrators choose one at /admin/settings)
+    default_language: str = "fr"
 
 
 class Web:
@@ -96,7 +99,7 @@ class Web:
                 request.cookies.get(i18n.COOKIE),
                 viewer.locale if viewer is not None else None,
                 request.headers.get("accept-language", ""),
-                self.runtime.settings.language,
+                self.territory().default_language,
             )
             request.state.locale = found
         return found
@@ -124,7 +127,10 @@ class Web:
         with self.runtime.transaction() as session:
             found = territory_service.current(session)
             if found is None:
-                return TerritoryView("Maillon", self.runtime.settings.timezone, None)
+                settings = self.runtime.settings
+                return TerritoryView(
+                    "Maillon", settings.timezone, None, default_language=settings.language
+                )
             return TerritoryView(
                 name=found.name,
                 timezone=found.timezone,
@@ -134,6 +140,7 @@ class Web:
                 primary_colour=found.primary_colour,
                 accent_colour=found.accent_colour,
                 logo_url=logo_url(found.logo_sha256),
+                default_language=found.default_language,
             )
 
     def forget_territory(self) -> None:

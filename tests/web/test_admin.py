@@ -15,7 +15,7 @@ from sqlmodel import col, select
 
 from node.api.app import create_app
 from node.models import Peer, Person, Report, Territory
-from node.runtime import Runtime
+from node.runtime import Runtime, build_runtime
 from node.services import branding
 from node.services import territory as territory_service
 from node.settings import Settings
@@ -312,3 +312,45 @@ def test_the_services_refusals_are_translated() -> None:
     refusals |= {branding.COLOUR_FORM, branding.PRIMARY_TOO_LIGHT, branding.ACCENT_TOO_LIGHT}
     refusals |= {territory_service.INSEE_FORM, territory_service.BBOX_ORDER}
     assert refusals == set(admin.NODE_MESSAGES)
+
+
+def test_the_territory_language_is_the_pages_default(
+    browser: Browser, make_browser: Any, runtime: Runtime, settings: Settings
+) -> None:
+    """Without a choice (cookie, account) or a browser language the node speaks, pages
+    are in the territory's language; MAILLON_LANGUAGE until there is a territory."""
+    browser.signup()
+    make_admin(runtime, "camille@lille.example")
+    visitor: Browser = make_browser()
+    assert '<html lang="fr">' in visitor.get("/").text  # no territory: MAILLON_LANGUAGE
+    form = text_of(browser.get("/admin/settings").text)
+    assert "La langue des pages pour qui n’en a choisi aucune" in form
+    assert "MAILLON_LANGUAGE" not in form
+
+    assert post_settings(browser, SETTINGS | {"default_language": "en"}).status_code == 303
+    page = visitor.get("/")
+    assert '<html lang="en">' in page.text and "Sign in" in page.text
+    assert page.headers["content-language"] == "en"
+    assert '<html lang="en">' in visitor.get("/search", headers={"Accept-Language": "de"}).text
+    french = visitor.get("/", headers={"Accept-Language": "fr-FR,fr;q=0.9"})
+    assert '<html lang="fr">' in french.text  # the browser's language comes first
+    visitor.post("/language", {"language": "fr"})
+    assert '<html lang="fr">' in visitor.get("/").text  # and the switch before it
+
+    # a language the node does not speak is refused next to its field, the rest kept
+    before = stored(runtime)
+    refused = post_settings(browser, SETTINGS | {"default_language": "de", "name": "Lille"})
+    assert refused.status_code == 422
+    assert 'id="f-default_language-error"' in refused.text and 'value="Lille"' in refused.text
+    assert stored(runtime) == before
+    assert '<html lang="en">' in make_browser().get("/").text
+
+
+def test_without_territory_the_setting_decides(settings: Settings, runtime: Runtime) -> None:
+    english = settings.model_copy(update={"language": "en"})
+    node = build_runtime(english)
+    try:
+        with TestClient(create_app(english, runtime=node, workers=0)) as client:
+            assert '<html lang="en">' in client.get("/", headers=HTML).text
+    finally:
+        node.close()
