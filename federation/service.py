@@ -7,6 +7,7 @@ One object per runtime (``runtime.extensions["federation"]``). Tests replace
 from __future__ import annotations
 
 import threading
+import time
 from typing import Any
 
 import httpx
@@ -25,6 +26,9 @@ from node.models import RemoteActor
 from node.runtime import Runtime
 
 SIGNER_CACHE = 10_000
+#: How long a process trusts its copy of a stored remote actor (this process's own
+#: refreshes replace it at once).
+ACTOR_SECONDS = 60.0
 
 
 class Unreachable(Exception):
@@ -47,6 +51,8 @@ class Federation:
         self._signers: dict[str, tuple[str, SignatureAuth]] = {}
         #: verified peers' keys by key id (a failed check re-fetches: rotation)
         self._public_keys: dict[str, PublicKey] = {}
+        #: stored remote actors by id, with when to read them again
+        self._actors: dict[str, tuple[float, RemoteActor]] = {}
 
     # --- HTTP -------------------------------------------------------------------------
 
@@ -116,8 +122,27 @@ class Federation:
     # from the network, then applies it in one short transaction.
 
     def known_actor(self, ap_id: str) -> RemoteActor | None:
+        """The stored actor, kept in memory :data:`ACTOR_SECONDS` (every activity a
+        group sends names it: a batch of its events would read it each time)."""
+        now = time.monotonic()
+        cached = self._actors.get(ap_id)
+        if cached is not None and cached[0] > now:
+            return cached[1]
         with self.runtime.transaction() as session:
-            return session.scalar(select(RemoteActor).where(col(RemoteActor.ap_id) == ap_id))
+            found = session.scalar(select(RemoteActor).where(col(RemoteActor.ap_id) == ap_id))
+        if found is not None:
+            self._keep(found, now)
+        return found
+
+    def _keep(self, actor: RemoteActor, now: float | None = None) -> None:
+        with self._lock:
+            if len(self._actors) > SIGNER_CACHE:
+                self._actors.clear()
+            self._actors[actor.ap_id] = ((now or time.monotonic()) + ACTOR_SECONDS, actor)
+
+    def forget_actor(self, ap_id: str) -> None:
+        """After the actor's row changed outside :meth:`remember` (deleted)."""
+        self._actors.pop(ap_id, None)
 
     def actor(self, ap_id: str, *, refresh: bool = False) -> RemoteActor:
         """What we know of a remote actor, fetched when unknown (or asked to refresh)."""
@@ -160,7 +185,8 @@ class Federation:
             found.data = document
             found.fetched_at = utcnow()
             session.flush()
-            return found
+        self._keep(found)
+        return found
 
     def public_key(self, key_id: str, refresh: bool) -> PublicKey | None:
         """The key behind a signature's ``keyId`` (the verifier's lookup)."""

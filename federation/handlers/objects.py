@@ -258,6 +258,7 @@ def delete_object(incoming: Incoming) -> str | None:
         if ap_id == incoming.actor:  # an actor deleted itself: it follows nothing of ours
             session.execute(delete(Follower).where(col(Follower.follower) == ap_id))
             session.execute(delete(RemoteActor).where(col(RemoteActor.ap_id) == ap_id))
+            incoming.federation.forget_actor(ap_id)
     return f"deleted {kind}" if kind else "nothing to delete"
 
 
