@@ -28,6 +28,7 @@ from federation.convert import (
 from node.models import (
     Activity,
     Event,
+    MembershipMode,
     Organisation,
     Participation,
     Person,
@@ -39,6 +40,12 @@ from node.services.events import going_count, organiser_ids
 from node.urls import Urls
 
 PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
+#: how an organisation takes members (``join_mode``) → Mobilizon's ``openness`` of a group
+OPENNESS: dict[str, str] = {
+    MembershipMode.open: "open",
+    MembershipMode.restricted: "moderated",
+    MembershipMode.invite: "invite_only",
+}
 FORMER_TYPES = {"event": "Event", "organisation": "Group", "project": "Group", "person": "Person"}
 MODELS: dict[str, type[Stored]] = {
     "event": Event,
@@ -86,13 +93,15 @@ def _place(session: Session, place_id: str | None) -> Place | None:
 def actor_document(session: Session, urls: Urls, secret: str, row: Stored) -> dict[str, Any]:
     pem = keys.public_pem(session, row.ap_id, secret)
     if isinstance(row, Organisation):
-        return group_actor(
+        document = group_actor(
             row,
             place=_place(session, row.place_id),
             public_key_pem=pem,
             kind="organisation",
             urls=actor_urls(urls, row.ap_id, upcoming=True),
         )
+        document["openness"] = OPENNESS.get(row.join_mode, OPENNESS[MembershipMode.restricted])
+        return document
     if isinstance(row, Project):
         return group_actor(
             row,

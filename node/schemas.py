@@ -25,7 +25,14 @@ from pydantic import (
 )
 from pydantic.fields import FieldInfo
 
-from node.models import EventStatus, JoinMode, LegalForm, OrganisationKind, ProjectStage
+from node.models import (
+    EventStatus,
+    JoinMode,
+    LegalForm,
+    MembershipMode,
+    OrganisationKind,
+    ProjectStage,
+)
 from node.themes import THEMES, normalise_tags
 
 MAX_DESCRIPTION = 20_000
@@ -225,6 +232,13 @@ class OrganisationIn(Input):
     themes: Themes = []
     tags: Tags = []
     place: PlaceIn | None = None
+    join_mode: MembershipMode = Field(
+        default=MembershipMode.restricted,
+        description="How it takes members: `open` (whoever asks is a member at once), "
+        "`restricted` (its admins accept each request) or `invite` (those its admins "
+        "invite; a request waits for them). Other servers read it as Mobilizon's "
+        "`openness` on the Group actor.",
+    )
 
 
 class EventIn(Input):
@@ -286,7 +300,8 @@ def partial(model: type[Input]) -> type[Input]:
     so a PATCH accepts exactly what a POST would; rules across fields run on the merge.
     """
     fields: dict[str, Any] = {
-        name: (_optional(info), None) for name, info in model.model_fields.items()
+        name: (_optional(info), Field(default=None, description=info.description))
+        for name, info in model.model_fields.items()
     }
     return create_model(f"{model.__name__}Patch", __base__=Input, **fields)
 

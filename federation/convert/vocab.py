@@ -57,6 +57,8 @@ EXTENSION_CONTEXT: Final[dict[str, Any]] = {
     "indexable": "toot:indexable",
     "Hashtag": "as:Hashtag",
     "upcomingEvents": {"@id": "fep8a8e:upcomingEvents", "@type": "@id"},
+    # groups: how they take members (Mobilizon's term and definition)
+    "openness": {"@id": "mz:openness", "@type": "@id"},
 }
 
 #: The ``@context`` of every document we serve. Read-only: builders copy it.

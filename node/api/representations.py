@@ -89,6 +89,9 @@ class OrganisationOut(ObjectOut):
     themes: list[str]
     tags: list[str]
     place: PlaceOut | None
+    #: how it takes members (``open``, ``restricted``, ``invite``); ``None`` for an
+    #: organisation of another node, whose server decides
+    join_mode: str | None
     #: people whose follow is accepted (a follow of another node's organisation waits
     #: for its answer: not counted until then)
     followers_count: int
@@ -212,6 +215,7 @@ def organisations_out(session: Session, orgs: Sequence[Organisation]) -> list[Or
             themes=o.themes,
             tags=o.tags,
             place=places.get(o.place_id or ""),
+            join_mode=o.join_mode if o.is_local else None,
             followers_count=followers.get(o.id, 0),
             members_count=members.get(o.id, 0),
         )

@@ -83,6 +83,7 @@ def organisation_input(session: Session, org: Organisation) -> dict[str, Any]:
         "themes": org.themes,
         "tags": org.tags,
         "place": place_input(place),
+        "join_mode": org.join_mode,
     }
 
 
@@ -138,6 +139,7 @@ def _fields(data: OrganisationIn) -> dict[str, Any]:
         "logo_url": data.logo_url,
         "themes": data.themes,
         "tags": data.tags,
+        "join_mode": data.join_mode.value,
     }
 
 

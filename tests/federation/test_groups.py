@@ -452,6 +452,55 @@ def test_joining_a_restricted_organisation_waits_for_the_admins(
     assert members(lille, token, org["id"]) == {"Admin": "accepted"}
 
 
+# --- how an organisation takes members ----------------------------------------------------------
+
+
+def actor_document(node: Node, url: str) -> dict[str, Any]:
+    answer = node.http.get(url, headers=AP_JSON)
+    assert answer.status_code == 200, answer.text
+    document: dict[str, Any] = answer.json()
+    return document
+
+
+def test_join_mode_is_set_through_the_api_and_advertised_as_openness(
+    nodes: Nodes, mobilizon: FakePeer
+) -> None:
+    lille = nodes.lille
+    token, _ = lille.account("Admin")
+    org = lille.organisation(token, name="Jardin partagé")
+    assert org["join_mode"] == "restricted"  # the default
+    assert actor_document(lille, org["url"])["openness"] == "moderated"
+    context = actor_document(lille, org["url"])["@context"][-1]
+    assert context["openness"] == {"@id": "mz:openness", "@type": "@id"}
+
+    def set_mode(mode: str) -> None:
+        answer = lille.api("PATCH", f"/organisations/{org['id']}", token,
+                           json={"join_mode": mode})
+        assert answer.status_code == 200, answer.text
+        assert answer.json()["join_mode"] == mode
+
+    set_mode("open")
+    assert actor_document(lille, org["url"])["openness"] == "open"
+    alex = mobilizon.actor("/@alex", username="alex")
+    join(mobilizon, alex, lille, org["url"], 1)
+    nodes.settle()
+    assert [r.activity["object"]["actor"] for r in received(mobilizon, "Accept")] == [alex]
+
+    set_mode("invite")
+    assert actor_document(lille, org["url"])["openness"] == "invite_only"
+    sam = mobilizon.actor("/@sam", username="sam")
+    join(mobilizon, sam, lille, org["url"], 2)
+    nodes.settle()
+    assert members(lille, token, org["id"]) == {
+        "Admin": "accepted", "Alex": "accepted", "Sam": "pending",
+    }
+    assert len(received(mobilizon, "Accept")) == 1
+
+    # the copy of another server's group does not know how that server takes members
+    copy = copy_id(lille, remote_group(mobilizon, lille, nodes))
+    assert lille.api("GET", f"/organisations/{copy}").json()["join_mode"] is None
+
+
 # --- blocking a domain forgets it -------------------------------------------------------------
 
 

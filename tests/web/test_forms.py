@@ -80,6 +80,26 @@ def test_edit_an_organisation(browser: Browser, make_browser: object) -> None:
     assert "Hijacked" not in browser.get(f"/organisations/{org_id}").text
 
 
+def test_an_organisation_chooses_who_becomes_a_member(browser: Browser) -> None:
+    browser.signup()
+    form = browser.get("/organisations/new").text
+    assert '<option value="restricted" selected>Les admins acceptent chaque demande' in form
+    assert "Toute personne qui le demande devient membre" in form
+    org_id = publish_org(browser, join_mode="open")
+    api = f"/api/v1/organisations/{org_id}"
+    assert browser.client.get(api).json()["join_mode"] == "open"
+    edit = f"/organisations/{org_id}/edit"
+    assert '<option value="open" selected>' in browser.get(edit).text
+    saved = browser.post(edit, ORG | {"join_mode": "invite"}, page=edit)
+    assert saved.status_code == 303, saved.text
+    assert browser.client.get(api).json()["join_mode"] == "invite"
+
+    refused = browser.post(edit, ORG | {"join_mode": "everyone"}, page=edit)
+    assert refused.status_code == 422
+    assert 'id="f-join_mode-error"' in refused.text
+    assert browser.client.get(api).json()["join_mode"] == "invite"
+
+
 def test_publish_an_event_that_then_appears_in_search(
     browser: Browser, content: Content
 ) -> None:

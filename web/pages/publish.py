@@ -10,7 +10,14 @@ from pydantic import ValidationError
 from node.api.ical import html_to_text
 from node.api.representations import organisations_out, projects_out
 from node.errors import DomainError
-from node.models import LegalForm, Organisation, OrganisationKind, Project, ProjectStage
+from node.models import (
+    LegalForm,
+    MembershipMode,
+    Organisation,
+    OrganisationKind,
+    Project,
+    ProjectStage,
+)
 from node.schemas import OrganisationIn, ProjectIn
 from node.services import organisations as org_service
 from node.services import projects as project_service
@@ -39,7 +46,7 @@ from web.pages.common import Form, check_id, page_router, signed_in, web_of
 
 router = page_router()
 ORG_TEXTS = ("name", "kind", "legal_form", "siren", "rna", "description", "website", "email",
-             "phone", "tags")  # fmt: skip
+             "phone", "tags", "join_mode")  # fmt: skip
 
 
 # --- organisations -------------------------------------------------------------------
@@ -50,7 +57,7 @@ def new_organisation(request: Request) -> Response:
     web = web_of(request)
     with web.runtime.transaction() as session:
         signed_in(request, session)
-    form = FormState(values={"kind": "association"})
+    form = FormState(values={"kind": "association", "join_mode": MembershipMode.restricted})
     return _org_form(request, form, None)
 
 
@@ -150,6 +157,8 @@ def _org_input(typed: dict[str, Any]) -> dict[str, Any]:
         "themes": typed["themes"],
         "tags": tags_of(typed["tags"]),
         "place": place_input(typed),
+        # a form without the choice (an older page) keeps the default
+        **({"join_mode": typed["join_mode"]} if typed["join_mode"] else {}),
     }
 
 
@@ -161,6 +170,7 @@ def _org_form(request: Request, form: FormState, organisation_id: str | None) ->
         "organisation_id": organisation_id,
         "kinds": [(k.value, translate(KIND_LABELS[k.value])) for k in OrganisationKind],
         "legal_forms": [(f.value, LEGAL_FORM_LABELS[f.value]) for f in LegalForm],
+        "join_modes": [(m.value, translate(JOIN_MODE_LABELS[m.value])) for m in MembershipMode],
     }
     return web.render(
         request, "forms/organisation.html", values, status=422 if form.invalid else 200
@@ -174,6 +184,11 @@ KIND_LABELS = {
     "company": N_("Company"),
     "public-body": N_("Public body"),
     "informal-group": N_("Informal group"),
+}
+JOIN_MODE_LABELS = {
+    "open": N_("Anyone who asks becomes a member"),
+    "restricted": N_("The admins accept each request"),
+    "invite": N_("Only the people the admins invite"),
 }
 LEGAL_FORM_LABELS = {
     "association-1901": "Association loi 1901",
