@@ -153,7 +153,26 @@ def render(session: Session, urls: Urls, secret: str, activity: Activity) -> dic
     to: list[str] = [PUBLIC] if activity.public else []
     cc: list[str] = [followers_of(activity.actor)] if activity.public else []
     obj: dict[str, Any] | str
-    if activity.type in ("Join", "Leave"):
+    extra: dict[str, Any] = {}
+    if activity.object_type == "membership" and activity.type == "Leave":
+        # a person of ours leaves a group of another server
+        to, obj = [activity.object_url], activity.object_url
+    elif activity.object_type == "membership" and activity.type == "Remove":
+        # an admin removed a member of another server. Mobilizon reads the object's id
+        # as its member URL (the id of their Join) or as the person's actor URL, and the
+        # group from ``origin``
+        person = str(activity.payload.get("person", ""))
+        to, obj = [person], person
+        if activity.object_url != person:
+            obj = {
+                "id": activity.object_url,
+                "type": "Member",
+                "actor": person,
+                "object": activity.actor,
+                "role": str(activity.payload.get("role", "member")),
+            }
+        extra = {"origin": activity.actor, "target": activity.actor}
+    elif activity.type in ("Join", "Leave"):
         to, obj = [_organiser_of(session, activity)], activity.object_url
     elif activity.type in ("Accept", "Reject") and activity.object_type == "participation":
         person = str(activity.payload.get("person", ""))
@@ -205,7 +224,7 @@ def render(session: Session, urls: Urls, secret: str, activity: Activity) -> dic
         to=to,
         cc=cc,
         published=activity.created,
-    )
+    ) | extra
 
 
 def _organiser_of(session: Session, activity: Activity) -> str:

@@ -250,8 +250,10 @@ def remove_membership(
     person_id: str,
     node: NodeContext | None = None,
 ) -> None:
-    """Leave (oneself) or remove (an admin); the last admin cannot go. An admin removing
-    a pending request of a person of another node turns their ``Join`` down (``Reject``)."""
+    """Leave (oneself) or remove (an admin); the last admin cannot go. For a person of
+    another node, an admin removing their pending request turns their ``Join`` down
+    (``Reject``), removing them as a member sends ``Remove``. A person of ours leaving an
+    organisation of another node tells it (``Leave``)."""
     if person_id != actor.id and not is_org_admin(session, actor, org.id):
         raise Forbidden("only the organisation's admins may remove members")
     membership = membership_of(session, org.id, person_id)
@@ -259,9 +261,40 @@ def remove_membership(
         raise NotFound("no such membership")
     if membership.role == Role.admin and membership.state == MembershipState.accepted:
         _keep_one_admin(session, org.id, person_id)
-    if person_id != actor.id and membership.state == MembershipState.pending:
+    if person_id == actor.id:
+        tell_left(session, node, actor, org, membership)
+    elif membership.state == MembershipState.pending:
         _answer_join(session, node, org, membership, accepted=False)
+    elif membership.state == MembershipState.accepted:
+        _tell_removed(session, node, org, membership)
     session.delete(membership)
+
+
+def tell_left(
+    session: Session,
+    node: NodeContext | None,
+    person: Person,
+    org: Organisation,
+    membership: Membership,
+) -> None:
+    """A person of ours no longer belongs to an organisation of another node (they left
+    it, or their account was erased): its actor receives ``Leave``."""
+    if org.is_local or not person.is_local:
+        return
+    inbox = remote.actor_inbox(session, org.ap_id)
+    if inbox is None:
+        return
+    publish(
+        session,
+        node or _context_of(person),
+        verb="Leave",
+        actor=person.ap_id,
+        object_type="membership",
+        object_id=membership.id,
+        object_url=org.ap_id,
+        inboxes=[inbox],
+        public=False,
+    )
 
 
 def _answer_join(
@@ -273,7 +306,30 @@ def _answer_join(
     accepted: bool,
 ) -> None:
     """Tell a person of another node the answer to their ``Join`` of the organisation."""
-    if not membership.activity_id or not org.is_local:
+    if membership.activity_id:
+        _tell_member(session, node, org, membership, "Accept" if accepted else "Reject")
+
+
+def _tell_removed(
+    session: Session, node: NodeContext | None, org: Organisation, membership: Membership
+) -> None:
+    """Tell a member of another node that an admin removed them: ``Remove``, whose object
+    is their membership (Mobilizon's member URL, the id of their ``Join``) and whose
+    ``origin`` is the group, as Mobilizon sends and reads it."""
+    _tell_member(session, node, org, membership, "Remove")
+
+
+def _tell_member(
+    session: Session,
+    node: NodeContext | None,
+    org: Organisation,
+    membership: Membership,
+    verb: str,
+) -> None:
+    """Send ``verb`` about a membership of one of our organisations to the person of
+    another node it belongs to (nothing for our own people). The object is the membership
+    by the id of the person's ``Join`` (their actor's URL when they sent none)."""
+    if not org.is_local:
         return
     person = session.get(Person, membership.person_id)
     if person is None or person.is_local or not (person.inbox or person.shared_inbox):
@@ -281,11 +337,11 @@ def _answer_join(
     publish(
         session,
         node or _context_of(org),
-        verb="Accept" if accepted else "Reject",
+        verb=verb,
         actor=org.ap_id,
         object_type="membership",
         object_id=membership.id,
-        object_url=membership.activity_id,
+        object_url=membership.activity_id or person.ap_id,
         inboxes=[person.inbox or person.shared_inbox or ""],
         public=False,
         payload={"person": person.ap_id, "role": membership.role},

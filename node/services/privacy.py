@@ -40,6 +40,7 @@ from node.models import (
     Role,
     Token,
 )
+from node.services import organisations
 from node.services.accounts import revoke_all_tokens, verify_password
 from node.services.common import place_input, unique_username
 from node.services.context import NodeContext
@@ -394,7 +395,7 @@ def delete_account(session: Session, node: NodeContext, person: Person) -> None:
         _hand_over_organisation(session, org, person)
     for project in _locked(session, Project, _led_project_ids(session, person.id)):
         _hand_over_project(session, project, person)
-    _delete_relations(session, person)
+    _delete_relations(session, node, person)
     publish(
         session,
         node,
@@ -547,8 +548,11 @@ def _hand_over_project(session: Session, project: Project, leaving: Person) -> N
         )
 
 
-def _delete_relations(session: Session, person: Person) -> None:
-    """Delete the person's relations; refresh the search documents whose counts drop."""
+def _delete_relations(session: Session, node: NodeContext, person: Person) -> None:
+    """Delete the person's relations; refresh the search documents whose counts drop.
+    Organisations of other nodes are told, as when the person unfollows or leaves them:
+    ``Undo{Follow}`` for a follow (accepted or still pending), ``Leave`` for a
+    membership."""
     events = set(
         session.scalars(
             select(col(Participation.event_id)).where(
@@ -570,6 +574,7 @@ def _delete_relations(session: Session, person: Person) -> None:
             )
         )
     )
+    _tell_remote_organisations(session, node, person)
     session.execute(delete(Participation).where(col(Participation.person_id) == person.id))
     session.execute(delete(Follow).where(col(Follow.person_id) == person.id))
     session.execute(delete(Contribution).where(col(Contribution.person_id) == person.id))
@@ -578,3 +583,26 @@ def _delete_relations(session: Session, person: Person) -> None:
         index(session, "event", event_id)
     for org_id in sorted(organisations):
         index(session, "organisation", org_id)
+
+
+def _tell_remote_organisations(session: Session, node: NodeContext, person: Person) -> None:
+    """Undo the person's follows of organisations of other nodes and leave their
+    memberships there, through the services that unfollowing and leaving use (each
+    activity is delivered by the jobs, signed by the person's key, which stays)."""
+    remote = col(Organisation.origin).is_not(None)
+    followed = session.scalars(
+        select(Organisation)
+        .join(Follow, col(Follow.organisation_id) == col(Organisation.id))
+        .where(col(Follow.person_id) == person.id, remote)
+        .order_by(col(Organisation.id))
+    ).all()
+    for org in followed:
+        organisations.unfollow(session, person, org, node)
+    joined = session.execute(
+        select(Membership, Organisation)
+        .join(Organisation, col(Organisation.id) == col(Membership.organisation_id))
+        .where(col(Membership.person_id) == person.id, remote)
+        .order_by(col(Organisation.id))
+    ).all()
+    for membership, org in joined:
+        organisations.tell_left(session, node, person, org, membership)

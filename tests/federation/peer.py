@@ -45,6 +45,11 @@ class FakePeer:
     network: Network
     documents: dict[str, dict[str, Any]] = field(default_factory=dict)
     received: list[Received] = field(default_factory=list)
+    #: keep the keys fetched and fetch again only when a signature fails, as Mobilizon
+    #: and Mastodon do (a key stays usable after its actor is gone); off: every check
+    #: fetches the key
+    cache_keys: bool = False
+    _keys: dict[str, PublicKey] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.key = generate_rsa_key()
@@ -112,6 +117,8 @@ class FakePeer:
 
     def _key(self, key_id: str, refresh: bool) -> PublicKey | None:
         """Fetch the signer's key from its node, as a real server would."""
+        if self.cache_keys and not refresh and key_id in self._keys:
+            return self._keys[key_id]
         owner = key_id.split("#", 1)[0]
         with httpx.Client(transport=self.network) as client:
             answer = client.get(owner, headers={"Accept": "application/activity+json"})
@@ -121,4 +128,5 @@ class FakePeer:
         key = document.get("publicKey", {})
         if key.get("id") != key_id or key.get("owner") != owner:
             return None
-        return load_public_key(key["publicKeyPem"])
+        self._keys[key_id] = load_public_key(key["publicKeyPem"])
+        return self._keys[key_id]

@@ -23,6 +23,7 @@ from node.models import (
     InboxItem,
     Job,
     Label,
+    Membership,
     Organisation,
     Participation,
     Person,
@@ -452,6 +453,47 @@ def test_joining_a_restricted_organisation_waits_for_the_admins(
     assert members(lille, token, org["id"]) == {"Admin": "accepted"}
 
 
+def test_removing_a_member_of_another_server_sends_remove(
+    nodes: Nodes, mobilizon: FakePeer
+) -> None:
+    """Mobilizon's shape: ``Remove{object: the membership (its Join's id, Mobilizon's
+    member URL), origin: the group}`` from the group; a member who leaves gets nothing."""
+    lille = nodes.lille
+    token, _ = lille.account("Admin")
+    org = lille.organisation(token, name="Conseil de quartier", join_mode="open")
+    alex = mobilizon.actor("/@alex", username="alex")
+    sam = mobilizon.actor("/@sam", username="sam")
+    alex_join = join(mobilizon, alex, lille, org["url"], 1)
+    join(mobilizon, sam, lille, org["url"], 2)
+    nodes.settle()
+    assert members(lille, token, org["id"]) == {
+        "Admin": "accepted", "Alex": "accepted", "Sam": "accepted",
+    }
+
+    alex_id = member_id(lille, token, org["id"], "Alex")
+    assert lille.api(
+        "DELETE", f"/organisations/{org['id']}/members/{alex_id}", token
+    ).status_code == 204
+    nodes.settle()
+    [remove] = received(mobilizon, "Remove")
+    assert remove.error is None and remove.verified_key == f"{org['url']}#main-key"
+    assert remove.path == "/@alex/inbox"
+    activity = remove.activity
+    assert (activity["actor"], activity["origin"], activity["target"]) == (org["url"],) * 3
+    assert activity["object"] == {
+        "id": alex_join, "type": "Member", "actor": alex, "object": org["url"],
+        "role": "member",
+    }
+    assert activity["to"] == [alex]
+    assert members(lille, token, org["id"]) == {"Admin": "accepted", "Sam": "accepted"}
+
+    leave = {"id": f"{sam}#leave/1", "type": "Leave", "actor": sam, "object": org["url"]}
+    assert mobilizon.send(sam, f"{lille.url}/inbox", leave).status_code == 202
+    nodes.settle()
+    assert members(lille, token, org["id"]) == {"Admin": "accepted"}
+    assert len(received(mobilizon, "Remove")) == 1
+
+
 # --- how an organisation takes members ----------------------------------------------------------
 
 
@@ -499,6 +541,97 @@ def test_join_mode_is_set_through_the_api_and_advertised_as_openness(
     # the copy of another server's group does not know how that server takes members
     copy = copy_id(lille, remote_group(mobilizon, lille, nodes))
     assert lille.api("GET", f"/organisations/{copy}").json()["join_mode"] is None
+
+
+# --- erasing an account tells the groups of other servers ---------------------------------------
+
+
+def erase(node: Node, token: str) -> None:
+    answer = node.api("DELETE", "/me", token, json={"password": PASSWORD})
+    assert answer.status_code == 204, answer.text
+
+
+def test_erasing_an_account_undoes_its_follows_and_leaves_its_groups(
+    nodes: Nodes, mobilizon: FakePeer
+) -> None:
+    """As unfollowing and leaving do: ``Undo{Follow}`` for each follow, accepted or still
+    pending, ``Leave`` for each membership, signed by the person's key — which the group
+    kept from the ``Follow``: the person's URL answers 410 by the time they arrive."""
+    mobilizon.cache_keys = True
+    lille = nodes.lille
+    velo = remote_group(mobilizon, lille, nodes, "velo")
+    jardin = remote_group(mobilizon, lille, nodes, "jardin")
+    velo_id, jardin_id = copy_id(lille, velo), copy_id(lille, jardin)
+    token, person_id = lille.account("Camille")
+    camille = person_url(lille, person_id)
+    for org_id in (velo_id, jardin_id):
+        assert lille.api("POST", f"/organisations/{org_id}/follow", token).status_code == 204
+    assert lille.api("POST", f"/organisations/{jardin_id}/members", token).status_code == 201
+    nodes.settle()
+    follows = {r.activity["object"]: r.activity["id"] for r in received(mobilizon, "Follow")}
+    accept = {"id": f"{velo}#accepts/1", "type": "Accept", "actor": velo, "object": follows[velo]}
+    assert mobilizon.send(velo, f"{lille.url}/inbox", accept).status_code == 202
+    nodes.settle()
+    assert follow_state(lille, person_id, velo_id) == "accepted"
+    assert follow_state(lille, person_id, jardin_id) == "pending"
+
+    erase(lille, token)
+    nodes.settle()
+    assert lille.http.get(camille, headers=AP_JSON).status_code == 410
+    undos = received(mobilizon, "Undo")
+    assert [(u.error, u.verified_key) for u in undos] == [(None, f"{camille}#main-key")] * 2
+    assert sorted(u.path for u in undos) == ["/@jardin/inbox", "/@velo/inbox"]
+    for undo in undos:
+        group = undo.activity["object"]["object"]
+        assert undo.activity["actor"] == camille
+        assert undo.activity["object"] == {
+            "id": follows[group], "type": "Follow", "actor": camille, "object": group,
+        }
+    [leave] = received(mobilizon, "Leave")
+    assert leave.error is None and leave.verified_key == f"{camille}#main-key"
+    assert leave.path == "/@jardin/inbox"
+    assert (leave.activity["actor"], leave.activity["object"]) == (camille, jardin)
+    assert count(lille, Follow) == 0
+    assert count(lille, Membership, col(Membership.person_id) == person_id) == 0
+
+
+def test_an_erased_account_no_longer_follows_an_organisation_of_another_maillon(
+    nodes: Nodes,
+) -> None:
+    lille, roubaix = nodes.lille, nodes.roubaix
+    peers.follow(lille.federation, "http://roubaix.test")
+    nodes.settle()
+    owner, _ = roubaix.account("Nadia")
+    org = roubaix.organisation(owner, name="Vélo Roubaix")
+    nodes.settle()
+    token, _ = lille.account("Camille")
+    org_id = copy_id(lille, org["url"])
+    assert lille.api("POST", f"/organisations/{org_id}/follow", token).status_code == 204
+    nodes.settle()
+    assert count(roubaix, Follower, col(Follower.actor) == org["url"]) == 1
+
+    erase(lille, token)
+    nodes.settle()
+    assert count(roubaix, Follower, col(Follower.actor) == org["url"]) == 0
+    assert collection_items(roubaix, f"{org['url']}/followers") == (0, [])
+    assert count(lille, Job, col(Job.state) == "failed") == 0
+
+
+def test_leaving_a_group_of_another_server_sends_leave(nodes: Nodes, mobilizon: FakePeer) -> None:
+    lille = nodes.lille
+    group = remote_group(mobilizon, lille, nodes)
+    org_id = copy_id(lille, group)
+    token, person_id = lille.account("Camille")
+    assert lille.api("POST", f"/organisations/{org_id}/members", token).status_code == 201
+    assert lille.api(
+        "DELETE", f"/organisations/{org_id}/members/{person_id}", token
+    ).status_code == 204
+    nodes.settle()
+    [leave] = received(mobilizon, "Leave")
+    assert leave.error is None and leave.path == "/@velo/inbox"
+    assert (leave.activity["actor"], leave.activity["object"]) == (
+        person_url(lille, person_id), group,
+    )
 
 
 # --- blocking a domain forgets it -------------------------------------------------------------
