@@ -5,10 +5,32 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
+from re import Pattern
+from typing import Any, TypeVar
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from node.errors import RateLimited
+
+Endpoint = TypeVar("Endpoint", bound=Callable[..., Any])
+#: the attribute :func:`larger_body` sets on an endpoint
+LARGER_BODY = "maillon_max_body_bytes"
+
+
+def larger_body(max_bytes: int) -> Callable[[Endpoint], Endpoint]:
+    """Let a page (a root route of a plugin: ``runtime.pages``, ``runtime.first_pages``)
+    take a body of up to ``max_bytes`` declared with Content-Length, more than the node's
+    limit (``MAILLON_MAX_BODY_BYTES``): for a form with a file, which reads the body and
+    says that the file is too large next to its field, where a 413 sent before the body
+    is read reaches a browser as a bare error or a cut connection. The page bounds what
+    it keeps, and checks who sends it before reading. The API keeps the node's limit."""
+
+    def mark(endpoint: Endpoint) -> Endpoint:
+        setattr(endpoint, LARGER_BODY, max_bytes)
+        return endpoint
+
+    return mark
 
 
 class BodyLimit:
@@ -17,11 +39,15 @@ class BodyLimit:
     With a Content-Length the check is up front (the server never delivers more than it
     declares). Without one (chunked), the body is read here, at most ``max_bytes`` of it
     held, then handed on: a 413 can only be answered before the app starts reading.
+    A page marked with :func:`larger_body` may take more, up to its own limit, when the
+    length is declared (browsers declare it); chunked bodies keep ``max_bytes``.
     """
 
     def __init__(self, app: ASGIApp, max_bytes: int) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        #: (path pattern, methods, endpoint) of the pages marked with ``larger_body``
+        self._larger: list[tuple[Pattern[str], set[str] | None, Any]] | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -36,8 +62,10 @@ class BodyLimit:
                     declared = None
         if declared is not None and declared >= 0:
             if declared > self.max_bytes:
-                await _refuse(send, self.max_bytes)
-                return
+                allowed = max(self.max_bytes, self._page_limit(scope))
+                if declared > allowed:
+                    await _refuse(send, allowed)
+                    return
             await self.app(scope, receive, send)
             return
         buffered: list[Message] = []
@@ -58,6 +86,33 @@ class BodyLimit:
             return buffered.pop(0) if buffered else await receive()
 
         await self.app(scope, replay, send)
+
+    def _page_limit(self, scope: Scope) -> int:
+        """The larger limit a page declared for this method and path, or 0 (asked only of
+        a body over the node's limit; the pages are listed on the first such request)."""
+        if self._larger is None:
+            self._larger = _larger_pages(scope.get("app"))
+        path = str(scope["path"])
+        root = str(scope.get("root_path") or "")
+        if root and path.startswith(root):
+            path = path[len(root) :] or "/"
+        for pattern, methods, endpoint in self._larger:
+            if pattern.fullmatch(path) and (not methods or scope["method"] in methods):
+                return int(getattr(endpoint, LARGER_BODY))
+        return 0
+
+
+def _larger_pages(app: Any) -> list[tuple[Pattern[str], set[str] | None, Any]]:
+    """The pages of the node served by ``app`` (``app.state.runtime``) that declared a
+    larger body with :func:`larger_body`."""
+    runtime = getattr(getattr(app, "state", None), "runtime", None)
+    routers = [*getattr(runtime, "first_pages", ()), *getattr(runtime, "pages", ())]
+    return [
+        (route.path_regex, route.methods, route.endpoint)
+        for router in routers
+        for route in router.routes
+        if isinstance(getattr(getattr(route, "endpoint", None), LARGER_BODY, None), int)
+    ]
 
 
 async def _refuse(send: Send, limit: int) -> None:

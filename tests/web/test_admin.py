@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ from sqlalchemy import event
 from sqlmodel import col, select
 
 from node.api.app import create_app
+from node.api.limits import LARGER_BODY
 from node.models import Peer, Person, Report, Territory
 from node.runtime import Runtime, build_runtime
 from node.services import branding
@@ -135,11 +137,12 @@ def test_only_node_admins_change_the_settings(browser: Browser, runtime: Runtime
     refused = post_settings(browser, SETTINGS, ("logo.png", png(), "image/png"))
     assert refused.status_code == 403
     assert stored(runtime) == (None, False)
+    make_admin(runtime, "camille@lille.example")
     without_token = browser.client.post(
         "/admin/settings", data=SETTINGS, headers=HTML, follow_redirects=False
     )
-    make_admin(runtime, "camille@lille.example")
-    assert without_token.status_code == 403  # the CSRF token is checked first
+    assert without_token.status_code == 403  # an admin's form needs its CSRF token too
+    assert stored(runtime) == (None, False)
     assert 'href="/admin/settings"' in browser.get("/admin").text  # the admin nav links it
 
 
@@ -354,3 +357,62 @@ def test_without_territory_the_setting_decides(settings: Settings, runtime: Runt
             assert '<html lang="en">' in client.get("/", headers=HTML).text
     finally:
         node.close()
+
+
+def test_a_logo_over_the_body_limit_is_refused_next_to_its_field(
+    browser: Browser, make_browser: Any, runtime: Runtime, settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    """A photo larger than the node's body limit: the settings form reads it (the page
+    declares a larger body), says so next to the logo field and keeps what was typed; the
+    API still answers its JSON 413 before reading."""
+    browser.signup()
+    make_admin(runtime, "camille@lille.example")
+    assert post_settings(browser, SETTINGS).status_code == 303
+    before = stored(runtime)
+    photo = ("photo.png", png() + b"\0" * (settings.max_body_bytes + 1), "image/png")
+    typed = SETTINGS | {"node_name": "Autre nom", "accent_colour": "#222222"}
+    answer = post_settings(browser, typed, photo)
+    assert answer.status_code == 422 and answer.headers["content-type"].startswith("text/html")
+    assert 'id="f-logo-error"' in answer.text and "plus de 512 Kio" in text_of(answer.text)
+    assert 'value="Autre nom"' in answer.text and 'value="#222222"' in answer.text
+    assert stored(runtime) == before
+
+    token = browser.client.post(
+        "/api/v1/tokens", json={"email": "camille@lille.example", "password": "correct horse"}
+    ).json()["token"]
+    api = browser.client.put(
+        "/api/v1/territory/logo",
+        content=photo[1],
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "image/png"},
+    )
+    assert api.status_code == 413 and api.json()["error"]["code"] == "too_large"
+    assert stored(runtime) == before
+
+    # whoever is not a node admin is refused before the body is read: the CSRF token in
+    # it is not even looked at (401, 403 rather than the CSRF refusal)
+    visitor: Browser = make_browser()
+    body = {"csrf": "forged"} | typed
+    for expected in (401, 403):
+        if expected == 403:
+            visitor.signup("Eve", "eve@lille.example")
+        refused = visitor.client.post(
+            "/admin/settings", data=body, files={"logo": photo}, headers=HTML
+        )
+        assert refused.status_code == expected
+    assert stored(runtime) == before
+
+    # past the form's own bound, or sent without a length, the node's 413 answers
+    monkeypatch.setattr(admin.save_settings, LARGER_BODY, 2 * settings.max_body_bytes)
+    huge = ("huge.png", png() + b"\0" * 2 * settings.max_body_bytes, "image/png")
+    assert post_settings(browser, SETTINGS, huge).status_code == 413
+
+    def chunks() -> Iterator[bytes]:
+        for _ in range(settings.max_body_bytes // 100_000 + 2):
+            yield b"\0" * 100_000
+
+    chunked = browser.client.post(
+        "/admin/settings", content=chunks(), headers=HTML | {"Content-Type": "text/plain"}
+    )
+    assert chunked.status_code == 413 and chunked.json()["error"]["code"] == "too_large"
+    assert stored(runtime) == before

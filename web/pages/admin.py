@@ -5,13 +5,14 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from fastapi import Request, Response
+from fastapi import Depends, Request, Response
 from pydantic import ValidationError
 from sqlalchemy import select
 from sqlmodel import col
 from starlette.datastructures import FormData, UploadFile
 
 from federation import peers
+from node.api.limits import larger_body
 from node.api.territory import logo_url
 from node.errors import DomainError
 from node.models import Peer, Person, Report
@@ -40,6 +41,11 @@ SETTINGS_TEXTS = ("node_name", "name", "timezone", "default_language", "communes
                   "primary_colour", "accent_colour")  # fmt: skip
 BBOX = ("min_lat", "min_lon", "max_lat", "max_lon")
 LANGUAGES = {"fr": "Français", "en": "English"}
+#: the largest settings form read (a photo chosen as the logo, say): over the logo's own
+#: limit, the form says so next to the field with what was typed, where the node's body
+#: limit would answer a bare 413 (and a browser still sending would see the connection
+#: cut); only a node administrator's body is read (checked first)
+SETTINGS_BODY_BYTES = 16 * 1024 * 1024
 #: what the territory service refuses, to be translated (the same words as
 #: ``node.services.branding`` and ``node.services.territory``: a test keeps them equal)
 NODE_MESSAGES = (
@@ -102,9 +108,17 @@ def settings_form(request: Request) -> Response:
     return _settings(request, FormState(values=values), logo)
 
 
-@router.post("/admin/settings")
+def _node_admin(request: Request) -> None:
+    """Refuse whoever is not a node administrator before their body is read."""
+    with web_of(request).runtime.transaction() as session:
+        require_node_admin(signed_in(request, session))
+
+
+@router.post("/admin/settings", dependencies=[Depends(_node_admin)])
+@larger_body(SETTINGS_BODY_BYTES)
 def save_settings(request: Request, form: Form) -> Response:
-    """Save every field at once (one transaction): nothing changes when one is wrong."""
+    """Save every field at once (one transaction): nothing changes when one is wrong.
+    The form (and its CSRF token) is read after ``_node_admin`` passed."""
     web = web_of(request)
     translate = web.translate(request)
     typed = texts(form, *SETTINGS_TEXTS, *BBOX, "remove_logo")
