@@ -207,7 +207,11 @@ def decide(event_id: str, person_id: str, request: Request, form: Form) -> Respo
         with web.runtime.transaction() as session:
             person = signed_in(request, session)
             event = get_live(session, Event, event_id)
-            service.decide_participation(session, person, event, person_id, state)
+            # with the node's context, like the API: a person of another node is told
+            # the answer (Accept or Reject of their Join)
+            service.decide_participation(
+                session, person, event, person_id, state, web.runtime.context
+            )
         flash(request, web.gettext(request, "The registration is updated."))
     except DomainError as error:
         if error.status in (401, 403):
