@@ -248,28 +248,12 @@ class JobQueue:
 
     def complete(self, job: ClaimedJob) -> bool:
         """Mark done; False when this claim was lost (lease expired and re-claimed)."""
-        now = self.clock()
-        with self.sessions() as session, session.begin():
-            redoable(session)
-            result = session.execute(
-                update(Job)
-                .where(col(Job.id) == job.id, col(Job.locked_by) == job.token)
-                .values(
-                    state=JobState.done,
-                    locked_by=None,
-                    locked_until=None,
-                    finished_at=now,
-                    updated=now,
-                )
-            )
-            return bool(result.rowcount)  # type: ignore[attr-defined]
+        return self.complete_many([job]) == 1
 
     def complete_many(self, jobs: list[ClaimedJob]) -> int:
         """Mark a claimed batch done in one transaction; returns how many were still ours."""
         if not jobs:
             return 0
-        if len(jobs) == 1:
-            return int(self.complete(jobs[0]))
         now = self.clock()
         done = 0
         with self.sessions() as session, session.begin():
