@@ -26,7 +26,7 @@ from node.runtime import Runtime
 from node.services import territory as territory_service
 from node.themes import THEMES, theme_label
 from web import i18n
-from web.sessions import csrf_token, session_of
+from web.sessions import LazyToken, derived_key, session_of
 from web.templating import make_environment
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -63,6 +63,9 @@ class Web:
         self._asset_versions: dict[str, str] = {}
         #: (read at, territory generation then, the view)
         self._territory: tuple[float, int, TerritoryView] | None = None
+        #: what the language switch carries for visitors without a session: the switch
+        #: changes nothing but their cookie, and reading a page makes no session
+        self.language_token = derived_key(runtime.settings.secret_key, "language switch")[:32]
 
     # --- configuration -------------------------------------------------------------
 
@@ -173,7 +176,8 @@ class Web:
             "locale": language,
             "languages": [(code, i18n.NAMES[code]) for code in i18n.LANGUAGES],
             "viewer": getattr(request.state, "viewer", None),
-            "csrf_token": csrf_token(request),
+            "csrf_token": LazyToken(request),
+            "language_token": self.language_token,
             "flash": session_of(request).pop("flash", None),
             "territory": self.territory(),
             "asset": self.asset,

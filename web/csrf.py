@@ -25,13 +25,23 @@ class CsrfFailed(Forbidden):
 async def checked_form(request: Request) -> FormData:
     """The POSTed form, once its CSRF token matched the session's (a FastAPI dependency)."""
     form = await request.form()
-    sent = form.get(FIELD)
-    expected = session_of(request).get("csrf")
-    if (
-        not isinstance(sent, str)
-        or not isinstance(expected, str)
-        or not expected
-        or not hmac.compare_digest(sent.encode(), expected.encode())
-    ):
-        raise CsrfFailed("this form expired or did not come from this site: reload the page")
+    if not _matches(form.get(FIELD), session_of(request).get("csrf")):
+        raise CsrfFailed(EXPIRED)
     return form
+
+
+def matches(form: FormData, expected: object) -> bool:
+    """The form's token is ``expected`` (compared in constant time)."""
+    return _matches(form.get(FIELD), expected)
+
+
+EXPIRED = "this form expired or did not come from this site: reload the page"
+
+
+def _matches(sent: object, expected: object) -> bool:
+    return (
+        isinstance(sent, str)
+        and isinstance(expected, str)
+        and bool(expected)
+        and hmac.compare_digest(sent.encode(), expected.encode())
+    )

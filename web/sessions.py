@@ -61,6 +61,22 @@ def session_of(request: Request) -> dict[str, Any]:
     return found
 
 
+class LazyToken:
+    """The CSRF token as a page's context holds it: made (and the session with it) only
+    when a form of the page is rendered, so reading a page sets no cookie."""
+
+    __slots__ = ("request",)
+
+    def __init__(self, request: Request) -> None:
+        self.request = request
+
+    def __str__(self) -> str:
+        return csrf_token(self.request)
+
+    def __html__(self) -> str:  # jinja's autoescape asks this
+        return str(self)
+
+
 def csrf_token(request: Request) -> str:
     """This session's CSRF token, made on first use."""
     session = session_of(request)

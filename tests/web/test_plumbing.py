@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -29,8 +31,32 @@ def test_home_has_the_layout(browser: Browser) -> None:
     assert page.headers["content-language"] == "fr"
 
 
+def test_reading_pages_makes_no_session(browser: Browser) -> None:
+    for page in ("/", "/search"):
+        assert "set-cookie" not in browser.get(page).headers
+
+
+def test_a_visitor_switches_language_with_the_nodes_token_a_member_with_theirs(
+    browser: Browser, make_browser: Any
+) -> None:
+    home = browser.get("/").text
+    token = re.search(r'name="csrf" value="([^"]+)"', home)
+    assert token is not None
+    form = {"csrf": token.group(1), "language": "en", "next": "/"}
+    answer = browser.client.post("/language", data=form, headers=HTML, follow_redirects=False)
+    assert answer.status_code == 303 and "maillon_lang=en" in answer.headers["set-cookie"]
+    forged = form | {"csrf": "x" * len(token.group(1))}
+    refused = browser.client.post("/language", data=forged, headers=HTML)
+    assert refused.status_code == 403
+    member: Browser = make_browser()
+    member.signup("Dominique", "dominique@lille.example")
+    # the visitors' token does not change an account's language
+    taken = member.client.post("/language", data=form, headers=HTML)
+    assert taken.status_code == 403
+
+
 def test_the_session_cookie_is_signed_httponly_lax(browser: Browser) -> None:
-    cookie = browser.get("/").headers["set-cookie"]
+    cookie = browser.get("/login").headers["set-cookie"]
     assert cookie.startswith(f"{COOKIE}=")
     assert "httponly" in cookie.lower() and "samesite=lax" in cookie.lower()
     assert "secure" not in cookie.lower()  # http public URL
@@ -42,7 +68,7 @@ def test_the_cookie_is_secure_behind_https(settings: Settings) -> None:
     try:
         app = create_app(secure, runtime=runtime, workers=0)
         with TestClient(app, base_url="https://lille.example") as client:
-            cookie = client.get("/", headers=HTML).headers["set-cookie"]
+            cookie = client.get("/login", headers=HTML).headers["set-cookie"]
         assert "secure" in cookie.lower()
     finally:
         runtime.close()
