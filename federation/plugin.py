@@ -24,6 +24,7 @@ def register(runtime: Runtime) -> None:
     runtime.registry.register_batch("inbox", InboxProcessor(federation))
     runtime.registry.register("sync", Sync(federation))
     runtime.registry.register("purge", peers.Purger(runtime))
+    runtime.first_pages.append(routes.inbox_router)  # a POST per activity received
     runtime.pages.extend([discovery.router, routes.router])
     runtime.middleware.append((ActivityPubNegotiation, {}))
 

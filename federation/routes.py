@@ -88,8 +88,10 @@ async def post_inbox(request: Request) -> Response:
     return await inbox.receive(request)
 
 
+#: the inboxes, apart: what peers POST to most, tried before the other routes
+inbox_router = APIRouter(include_in_schema=False)
 for _path in ("/inbox", "/actor/inbox", *(f"/{c}/{{object_id}}/inbox" for c in ACTORS)):
-    router.add_api_route(_path, post_inbox, methods=["POST"])
+    inbox_router.add_api_route(_path, post_inbox, methods=["POST"])
 
 
 def _paged(request: Request) -> tuple[bool, int | None]:
