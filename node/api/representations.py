@@ -9,7 +9,7 @@ from typing import Generic, TypeVar
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
-from sqlalchemy import ColumnElement, bindparam, func, select
+from sqlalchemy import ColumnElement, Table, bindparam, func, select
 from sqlalchemy.orm import Mapped, Session
 from sqlmodel import col
 
@@ -30,6 +30,8 @@ from node.models import (
 )
 
 T = TypeVar("T")
+EVENT_TABLE: Table = Event.__table__  # type: ignore[attr-defined]
+EVENT_PLACE: Table = Place.__table__  # type: ignore[attr-defined]
 
 
 class PlaceOut(BaseModel):
@@ -240,11 +242,20 @@ _GOING = (
     )
     .scalar_subquery()
 )
-# built once: no statement construction nor cache-key computation per request
+_PLACE_FIELDS = tuple(PlaceOut.model_fields)
+# built once: no statement construction nor cache-key computation per request; columns,
+# not entities (run on the connection: the ORM's execution and loading cost more than
+# SQLite's work for this one row)
 _EVENT_BY_ID = (
-    select(Event, Place, _GOING)
-    .outerjoin(Place, col(Place.id) == Event.place_id)
-    .where(col(Event.id) == bindparam("event_id"))
+    select(
+        *EVENT_TABLE.columns,
+        *(EVENT_PLACE.columns[name].label(f"place_{name}") for name in _PLACE_FIELDS),
+        col(Place.id).label("place_row_id"),
+        _GOING.label("going"),
+    )
+    .select_from(EVENT_TABLE)
+    .outerjoin(EVENT_PLACE, EVENT_PLACE.columns["id"] == EVENT_TABLE.columns["place_id"])
+    .where(EVENT_TABLE.columns["id"] == bindparam("event_id"))
 )
 _ORGANISER_REFS = (
     select(
@@ -261,19 +272,24 @@ _ORGANISER_REFS = (
 
 def event_out(session: Session, event_id: str) -> EventOut:
     """One event by id in two queries: event + place + going count, then organisers."""
-    row = session.execute(_EVENT_BY_ID, {"event_id": event_id}).first()
+    row = session.connection().execute(_EVENT_BY_ID, {"event_id": event_id}).first()
     if row is None:
         raise NotFound(f"no event {event_id}")
-    event, place, count = row
-    if event.deleted_at is not None:
+    if row.deleted_at is not None:
         raise Gone(f"event {event_id} was deleted")
+    event: Event = row  # type: ignore[assignment]  # a row with the event's columns
+    count = row.going
     refs = [
         OrganisationRef(id=i, url=u, origin=o or "local", name=n)
         for i, u, o, n in session.execute(_ORGANISER_REFS, {"event_id": event_id})
     ]
     if not refs:
         refs = list(organisation_refs(session, {event.organisation_id}).values())
-    places = {place.id: PlaceOut.model_validate(place, from_attributes=True)} if place else {}
+    places = (
+        {row.place_row_id: PlaceOut(**{n: row._mapping[f"place_{n}"] for n in _PLACE_FIELDS})}
+        if row.place_row_id
+        else {}
+    )
     return events_out(
         session, [event], places=places, going={event.id: int(count)}, organisers={event.id: refs}
     )[0]
