@@ -216,7 +216,11 @@ def search(
     ] = Sort.relevance,
     facets: Annotated[
         str | None,
-        Query(max_length=100, description="comma-separated: type,themes,tags,city (default: all)"),
+        Query(
+            max_length=100,
+            description="comma-separated: type,themes,tags,city (default: all); `none` for "
+            "no facet counts (a map's pins: counting facets costs more than the pins)",
+        ),
     ] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 20,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
@@ -269,7 +273,7 @@ def search(
         origin=origin,
         include_cancelled=include_cancelled,
         sort=sort,
-        facets=_csv(facets, FACETS, "facets") or FACETS,
+        facets=() if facets == "none" else _csv(facets, FACETS, "facets") or FACETS,
         limit=limit,
         offset=offset,
     )

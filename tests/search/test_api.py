@@ -69,6 +69,17 @@ def test_radius_facets_and_distance(
     assert sum(near["facets"]["type"].values()) == near["total"]
 
 
+def test_a_map_asks_for_no_facets(
+    client: TestClient, runtime: Runtime, published: dict[str, Any]
+) -> None:
+    runtime.worker().drain()
+    box = "2.9,50.5,3.3,50.8"
+    pins = _search(client, bbox=box, facets="none", limit=200)
+    assert pins["facets"] == {} and pins["total"] == 3
+    assert pins["hits"] == _search(client, bbox=box, limit=200)["hits"]
+    assert client.get(SEARCH, params={"facets": "none,type"}).status_code == 422
+
+
 def test_deletion_leaves_the_index(
     client: TestClient, runtime: Runtime, published: dict[str, Any]
 ) -> None:
