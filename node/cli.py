@@ -18,7 +18,7 @@ import sys
 import threading
 import tomllib
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any, TextIO
@@ -330,6 +330,8 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
+    from node.wakeups import job_notifications
+
     settings = _settings()
     with _logging(settings), _node(settings) as runtime:
         _require_schema(runtime)
@@ -356,7 +358,11 @@ def cmd_worker(args: argparse.Namespace) -> int:
             )
             for n in range(args.concurrency if active else 0)
         ]
-        with _metrics_server(runtime, args.metrics_host, args.metrics_port), _stop_on_signals(stop):
+        with (
+            _metrics_server(runtime, args.metrics_host, args.metrics_port),
+            _stop_on_signals(stop),
+            job_notifications(runtime.engine) if running else nullcontext(),
+        ):
             for thread in running:
                 thread.start()
             while not stop.wait(0.5):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, nullcontext
 from functools import cache, partial
 
 from fastapi import APIRouter, FastAPI
@@ -28,6 +28,7 @@ from node.metrics import CONTENT_TYPE
 from node.observability import RequestObserver, RouteCapture, RouteTemplates
 from node.runtime import Runtime, build_runtime
 from node.settings import Settings
+from node.wakeups import job_notifications
 
 API_PREFIX = "/api/v1"
 
@@ -62,14 +63,15 @@ def create_app(
             )
             for n in range(threads)
         ]
-        for thread in running:
-            thread.start()
-        try:
-            yield
-        finally:
-            stop.set()
+        with job_notifications(node.engine) if running else nullcontext():
             for thread in running:
-                thread.join(timeout=10)
+                thread.start()
+            try:
+                yield
+            finally:
+                stop.set()
+                for thread in running:
+                    thread.join(timeout=10)
 
     app = FastAPI(
         title="Maillon",
