@@ -154,6 +154,7 @@ def _locale(language: str) -> Locale:
     return Locale.parse(language)
 
 
+@lru_cache(maxsize=4096)  # a list shows twenty of them per page, the same ones often
 def format_moment(moment: datetime, language: str, timezone: str | None = None) -> str:
     """``jeu. 16 mai 2030, 14:00`` / ``Thu, May 16, 2030, 2:00 PM``, in ``timezone``."""
     zone = _zone(timezone)
