@@ -182,3 +182,28 @@ def test_the_invited_person_answers_on_the_organisation_page(
     page = text_of(guest.get(org_page).text)
     assert "Vous êtes membre de Vélo Cité." in page
     assert "Vous êtes invité·e" not in page and "Quitter cette organisation" in page
+
+
+def test_my_agenda_lists_the_invitations_to_answer(
+    browser: Browser, make_browser: object, runtime: Runtime
+) -> None:
+    browser.signup()
+    org_id = publish_org(browser)
+    guest: Browser = make_browser()  # type: ignore[operator]
+    guest.signup("Sam", "sam@lille.example")
+    assert "vous invite" not in text_of(guest.get("/agenda").text)
+    username = username_of(runtime, "sam@lille.example")
+    browser.post(
+        f"/organisations/{org_id}/invitations",
+        {"username": username, "role": "member"},
+        page=f"/organisations/{org_id}/members",
+    )
+    agenda = guest.get("/agenda").text
+    assert "vous invite à la rejoindre comme membre." in text_of(agenda)
+    assert f'action="/organisations/{org_id}/invitation"' in agenda
+    answered = guest.post(
+        f"/organisations/{org_id}/invitation", {"action": "accept"}, page="/agenda"
+    )
+    assert answered.status_code == 303
+    assert states(runtime, org_id)["sam@lille.example"] == ("member", "accepted")
+    assert "vous invite" not in text_of(guest.get("/agenda").text)

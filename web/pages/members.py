@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from fastapi import Request, Response
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from node.errors import DomainError
@@ -127,16 +128,21 @@ def decide(organisation_id: str, person_id: str, request: Request, form: Form) -
     return see_other(f"/organisations/{organisation_id}/members")
 
 
+def waiting_invitations(session: Session, person: Person) -> list[dict[str, str]]:
+    """What ``partials/invitations.html`` lists: the invitations awaiting an answer."""
+    return [
+        {"organisation_id": org.id, "name": org.name, "role": membership.role}
+        for membership, org in invitations.invitations_of(session, person)
+    ]
+
+
 @router.get("/invitations")
 def my_invitations(request: Request) -> Response:
     """The invitations waiting for my answer."""
     web = web_of(request)
     with web.runtime.transaction() as session:
         person = signed_in(request, session)
-        waiting = [
-            {"organisation_id": org.id, "name": org.name, "role": membership.role}
-            for membership, org in invitations.invitations_of(session, person)
-        ]
+        waiting = waiting_invitations(session, person)
         username = person.username
     values = {"invitations": waiting, "username": username, "host": web.runtime.urls.host}
     return web.render(request, "forms/invitations.html", values)

@@ -29,6 +29,7 @@ from web.app import flash
 from web.errors import error_page
 from web.forms import see_other
 from web.pages.common import Form, check_id, page_router, signed_in, viewer, web_of
+from web.pages.members import waiting_invitations
 
 router = page_router()
 
@@ -164,5 +165,6 @@ def agenda(request: Request) -> Response:
                 for org_id, name, state in followed
             ],
             "administered": [{"id": o.id, "name": o.name} for o in administered],
+            "invitations": waiting_invitations(session, person),
         }
     return web.render(request, "agenda.html", values)
