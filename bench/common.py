@@ -24,6 +24,8 @@ from typing import Any
 from node.themes import THEMES
 
 HOST = "127.0.0.1"  # the load only ever goes to loopback
+MAILLON = Path(sys.executable).with_name("maillon")
+MAILLON_START_DEADLINE_S = 60.0
 THEME_IDS = tuple(THEMES)
 #: free tags the generated territories use (realistic ESS words, folded)
 TAG_WORDS = (
@@ -106,3 +108,44 @@ def serve_process(
             process.kill()
             process.wait(timeout=15)
         log.close()
+
+
+@contextlib.contextmanager
+def maillon_serve(settings: dict[str, str], port: int, log: Path) -> Iterator[tuple[str, int]]:
+    """``maillon serve --no-workers`` as a real process on a loopback port, with the
+    ``MAILLON_*`` variables ``settings`` (and none of this process's); waits for
+    ``/readyz``; yields (base URL, pid); always stopped."""
+    if not MAILLON.exists():
+        raise RuntimeError(f"{MAILLON} is missing: pip install -e . first")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MAILLON_")} | settings
+    base = f"http://{HOST}:{port}"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [str(MAILLON), "serve", "--host", HOST, "--port", str(port), "--no-workers"],
+            cwd=log.parent, env=env, stdin=subprocess.DEVNULL, stdout=out,
+            stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    try:
+        deadline = time.monotonic() + MAILLON_START_DEADLINE_S
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError("maillon serve exited:\n" + log.read_text()[-3000:])
+            with (
+                contextlib.suppress(OSError, urllib.error.URLError),
+                urllib.request.urlopen(f"{base}/readyz", timeout=2.0) as answer,
+            ):
+                if answer.status == 200:
+                    break
+            if time.monotonic() > deadline:
+                raise RuntimeError(
+                    f"maillon serve not ready after {MAILLON_START_DEADLINE_S:.0f} s"
+                )
+            time.sleep(0.05)
+        yield base, process.pid
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()

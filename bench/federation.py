@@ -100,6 +100,7 @@ from sqlmodel import col, select  # noqa: E402
 
 import federation.plugin  # noqa: E402
 import search.plugin  # noqa: E402
+from bench import common  # noqa: E402
 from bench.common import free_port  # noqa: E402
 from federation import peers  # noqa: E402
 from federation.service import Federation  # noqa: E402
@@ -121,7 +122,6 @@ from node.settings import Settings  # noqa: E402
 from tests.federation.network import Network  # noqa: E402
 
 HOST = "127.0.0.1"  # everything stays on loopback
-MAILLON = Path(sys.executable).with_name("maillon")
 MEILI_VERSION = "1.21.0"
 MEILI_BIN = ROOT / ".cache" / "meilisearch" / f"meilisearch-{MEILI_VERSION}"
 AS_PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
@@ -739,45 +739,20 @@ def uvicorn_thread(app: Any, port: int) -> Iterator[None]:
 
 @contextlib.contextmanager
 def maillon_serve(settings: Settings, port: int, log: Path) -> Iterator[tuple[str, int]]:
-    """``maillon serve --no-workers`` as a real process on a loopback port; always stopped."""
-    if not MAILLON.exists():
-        raise RuntimeError(f"{MAILLON} is missing: pip install -e . first")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MAILLON_")}
-    env |= {
-        "MAILLON_DATABASE_URL": settings.database_url,
-        "MAILLON_PUBLIC_URL": settings.public_url,
-        "MAILLON_SECRET_KEY": settings.secret_key,
-        "MAILLON_SEARCH_PATH": str(settings.search_path),
-        "MAILLON_FEDERATION_ALLOW_PRIVATE": "true",
-        "MAILLON_WORKERS": "0",
-    }
-    base = f"http://{HOST}:{port}"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [str(MAILLON), "serve", "--host", HOST, "--port", str(port), "--no-workers"],
-            cwd=log.parent, env=env, stdin=subprocess.DEVNULL, stdout=out,
-            stderr=subprocess.STDOUT,
-        )  # fmt: skip
-    try:
-        deadline = time.monotonic() + START_DEADLINE_S
-        with httpx.Client(base_url=base, timeout=2.0) as http:
-            while True:
-                if process.poll() is not None:
-                    raise RuntimeError("maillon serve exited:\n" + log.read_text()[-3000:])
-                with contextlib.suppress(httpx.TransportError):
-                    if http.get("/readyz").status_code == 200:
-                        break
-                if time.monotonic() > deadline:
-                    raise RuntimeError("maillon serve did not become ready")
-                time.sleep(0.05)
-        yield base, process.pid
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    """``maillon serve --no-workers`` for these settings (``bench.common.maillon_serve``)."""
+    with common.maillon_serve(
+        {
+            "MAILLON_DATABASE_URL": settings.database_url,
+            "MAILLON_PUBLIC_URL": settings.public_url,
+            "MAILLON_SECRET_KEY": settings.secret_key,
+            "MAILLON_SEARCH_PATH": str(settings.search_path),
+            "MAILLON_FEDERATION_ALLOW_PRIVATE": "true",
+            "MAILLON_WORKERS": "0",
+        },
+        port,
+        log,
+    ) as started:
+        yield started
 
 
 def inbox_http(args: argparse.Namespace, workdir: Path, count: int) -> InboxFigures:

@@ -81,7 +81,7 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"
 sys.path.insert(0, str(ROOT))
 
 from bench.common import TAG_WORDS as TAGS  # noqa: E402
-from bench.common import THEME_IDS, free_port  # noqa: E402
+from bench.common import THEME_IDS, free_port, maillon_serve  # noqa: E402
 from node.settings import load_settings  # noqa: E402
 from search import meili as meili_module  # noqa: E402
 from search.embedded import EmbeddedBackend  # noqa: E402
@@ -102,7 +102,6 @@ MEILI_BIN = ROOT / ".cache" / "meilisearch" / f"meilisearch-{MEILI_VERSION}"
 #: the index uid a node reads (``make_backend``: MeiliBackend's default), so that the node
 #: of the "api" rows searches the index filled here (checked in :func:`run`)
 INDEX = "maillon"
-MAILLON = Path(sys.executable).with_name("maillon")
 HOST = "127.0.0.1"
 START_DEADLINE_S = 60.0
 FRESHNESS_DEADLINE_S = 10.0
@@ -311,47 +310,18 @@ def node_serve(search_env: dict[str, str], workdir: Path) -> Iterator[str]:
     uvicorn worker, log level WARNING (no access line per request), a fresh SQLite
     database in ``workdir`` (``serve`` migrates it), the search settings ``search_env``
     (``MAILLON_SEARCH`` and where the index is). Yields its base URL; always stopped."""
-    if not MAILLON.exists():
-        raise RuntimeError(f"{MAILLON} is missing: pip install -e . first")
     workdir.mkdir(parents=True, exist_ok=True)
-    port = free_port()
-    base = f"http://{HOST}:{port}"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MAILLON_")}
-    env |= {
+    settings = {
         "MAILLON_DATABASE_URL": f"sqlite:///{workdir / 'node.db'}",
-        "MAILLON_PUBLIC_URL": base,
         "MAILLON_SECRET_KEY": secrets.token_urlsafe(32),
         "MAILLON_WORKERS": "0",
         "MAILLON_LOG_LEVEL": "WARNING",
         **search_env,
     }
-    log = workdir / "maillon-serve.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [str(MAILLON), "serve", "--host", HOST, "--port", str(port), "--no-workers"],
-            cwd=workdir, env=env, stdin=subprocess.DEVNULL, stdout=out,
-            stderr=subprocess.STDOUT,
-        )  # fmt: skip
-    try:
-        deadline = time.monotonic() + START_DEADLINE_S
-        with httpx.Client(base_url=base, timeout=2.0) as client:
-            while True:
-                if process.poll() is not None:
-                    raise RuntimeError("maillon serve exited:\n" + log.read_text()[-3000:])
-                with contextlib.suppress(httpx.TransportError):
-                    if client.get("/readyz").status_code == 200:
-                        break
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"maillon serve not ready after {START_DEADLINE_S:.0f} s")
-                time.sleep(0.05)
+    port = free_port()
+    settings["MAILLON_PUBLIC_URL"] = f"http://{HOST}:{port}"
+    with maillon_serve(settings, port, workdir / "maillon-serve.log") as (base, _):
         yield base
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 class ApiClient:
